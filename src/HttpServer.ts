@@ -1,0 +1,47 @@
+/**
+ * The HTTP routes: `GET /metrics` (Prometheus text) and `GET /health` (200 `OK` or 503 with a short
+ * reason). Everything else is 404. A host may mount `routes` in its own server.
+ */
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import { Scheduler } from "./Scheduler.ts"
+
+/** How the metrics are rendered for `/metrics`. */
+export class MetricsExport extends Context.Tag("gatherarr/MetricsExport")<
+  MetricsExport,
+  { readonly contentType: string; readonly scrape: Effect.Effect<string> }
+>() {}
+
+export const routes = HttpRouter.empty.pipe(
+  HttpRouter.get(
+    "/metrics",
+    Effect.gen(function* () {
+      const exporter = yield* MetricsExport
+      const body = yield* exporter.scrape
+      return HttpServerResponse.text(body, { contentType: exporter.contentType })
+    }),
+  ),
+  HttpRouter.get(
+    "/health",
+    Effect.gen(function* () {
+      const scheduler = yield* Scheduler
+      const problem = yield* scheduler.health
+      return problem === undefined
+        ? HttpServerResponse.text("OK")
+        : HttpServerResponse.text(`unhealthy: ${problem}`, { status: 503 })
+    }),
+  ),
+)
+
+/** Serves the routes on the platform's HttpServer (provided by the caller). */
+export const layer: Layer.Layer<never, never, HttpServer.HttpServer | Scheduler | MetricsExport> =
+  routes.pipe(
+    Effect.catchTag("RouteNotFound", () =>
+      Effect.succeed(HttpServerResponse.text("not found", { status: 404 })),
+    ),
+    HttpServer.serve(),
+  )

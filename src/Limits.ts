@@ -1,0 +1,57 @@
+/**
+ * The limits shared by all targets: searches in flight (GATHERARR_CONCURRENCY) and searches in any
+ * rolling hour (GATHERARR_MAX_SEARCHES_PER_HOUR, counted in the persisted state so a restart cannot
+ * reset it). Once stopping, no new search starts.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import { GatherarrConfig } from "./Config.ts"
+import { State, searchesInLastHour } from "./State.ts"
+
+export type Slot = "granted" | "hourly_cap" | "stopping"
+
+const HOUR = 3_600_000
+
+export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
+  effect: Effect.gen(function* () {
+    const config = yield* GatherarrConfig
+    const state = yield* State
+    const inFlight = yield* Effect.makeSemaphore(config.concurrency)
+    let stopping = false
+
+    /** Takes one search from the hourly budget, atomically, and persists it. */
+    const reserve = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      state.modify((s): readonly [boolean, typeof s] => {
+        const recent = s.searches.filter((at) => Date.parse(at) > now - HOUR)
+        if (recent.length >= config.maxSearchesPerHour) return [false, { ...s, searches: recent }]
+        return [true, { ...s, searches: [...recent, new Date(now).toISOString()] }]
+      }),
+    )
+
+    return {
+      /**
+       * Runs `search` while holding a concurrency slot and one search of the hourly budget, or tells
+       * why it may not run.
+       */
+      withSearchSlot: <E, R>(search: Effect.Effect<void, E, R>): Effect.Effect<Slot, E, R> =>
+        inFlight.withPermits(1)(
+          Effect.suspend(() => {
+            if (stopping) return Effect.succeed<Slot>("stopping")
+            return Effect.flatMap(reserve, (granted) =>
+              granted ? Effect.as(search, "granted" as const) : Effect.succeed<Slot>("hourly_cap"),
+            )
+          }),
+        ),
+      /** Searches left in the current rolling hour. */
+      remainingThisHour: Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.map(state.get, (s) => Math.max(0, config.maxSearchesPerHour - searchesInLastHour(s, now))),
+      ),
+      stop: Effect.sync(() => {
+        stopping = true
+      }),
+      get stopping() {
+        return stopping
+      },
+    }
+  }),
+}) {}

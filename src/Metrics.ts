@@ -1,0 +1,73 @@
+/**
+ * Every Gatherarr metric, defined once. Effect metrics: the standalone binary exports them through
+ * OpenTelemetry's Prometheus exporter; an embedding host exports them through its own setup.
+ * Labels are bounded: target name, target type, run status. Never item ids.
+ */
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import type { TargetConfig } from "./Config.ts"
+
+const counter = (name: string, description: string) =>
+  Metric.counter(name, { description, incremental: true })
+
+export const runs = counter("gatherarr_run_total", "Runs per target, by status (success or failure).")
+export const requests = counter(
+  "gatherarr_requests_total",
+  "HTTP requests sent to the app, each attempt counted.",
+)
+export const grabs = counter(
+  "gatherarr_grabs_total",
+  "Downloads grabbed by Gatherarr's searches (distinct downloads).",
+)
+export const skips = counter(
+  "gatherarr_skips_total",
+  "Candidates skipped: cooldown not elapsed, already queued, or a limit reached.",
+)
+export const requestErrors = counter(
+  "gatherarr_request_errors_total",
+  "HTTP requests to the app that failed (network, timeout, non-2xx status, undecodable body).",
+)
+export const requestDuration = Metric.histogram(
+  "gatherarr_request_duration_seconds",
+  MetricBoundaries.fromIterable([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
+  "Duration of individual HTTP requests to the app, in seconds.",
+)
+export const lastSuccess = Metric.gauge("gatherarr_last_success_timestamp_seconds", {
+  description: "Unix time of the target's last successful run (0 before the first).",
+})
+export const stateWriteFailures = counter(
+  "gatherarr_state_write_failures_total",
+  "State file writes that failed (the in-memory state stays authoritative; the next write retries).",
+)
+
+/** The metrics of one target, with its labels applied. */
+export const forTarget = (target: Pick<TargetConfig, "name" | "type">) => {
+  const tag = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
+    metric.pipe(Metric.tagged("target", target.name), Metric.tagged("type", target.type))
+  return {
+    runSuccess: tag(runs).pipe(Metric.tagged("status", "success")),
+    runFailure: tag(runs).pipe(Metric.tagged("status", "failure")),
+    requests: tag(requests),
+    grabs: tag(grabs),
+    skips: tag(skips),
+    requestErrors: tag(requestErrors),
+    requestDuration: tag(requestDuration),
+    lastSuccess: tag(lastSuccess),
+  }
+}
+export type TargetMetrics = ReturnType<typeof forTarget>
+
+/** Registers every series of every target at 0, so dashboards see them from start-up. */
+export const initialize = (targets: ReadonlyArray<Pick<TargetConfig, "name" | "type">>) =>
+  Effect.gen(function* () {
+    yield* Metric.incrementBy(stateWriteFailures, 0)
+    for (const target of targets) {
+      const m = forTarget(target)
+      for (const c of [m.runSuccess, m.runFailure, m.requests, m.grabs, m.skips, m.requestErrors]) {
+        yield* Metric.incrementBy(c, 0)
+      }
+      yield* Metric.value(m.requestDuration)
+      yield* Metric.value(m.lastSuccess)
+    }
+  })

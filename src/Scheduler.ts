@@ -1,0 +1,134 @@
+/**
+ * One fiber per target, each driven by a Schedule: a run, then the delay that run asked for (the
+ * target's interval plus a little jitter; a shorter backoff after a failure). Runs of one target never
+ * overlap and a failing run never ends its loop. Shutdown: no new searches, in-flight runs get the
+ * grace period, then everything is interrupted.
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Metric from "effect/Metric"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import { GatherarrConfig, type TargetConfig } from "./Config.ts"
+import { Limits } from "./Limits.ts"
+import * as Metrics from "./Metrics.ts"
+import { Search } from "./Search.ts"
+import { State } from "./State.ts"
+
+/** The first retry after a failed run; it doubles per consecutive failure, up to the interval. */
+export const FAILURE_BACKOFF = Duration.seconds(30)
+/** Runs start up to this share of the interval late, so targets drift apart. */
+export const JITTER = 0.05
+
+/** The delay before a target's next run. */
+export const nextDelay = (interval: Duration.Duration, consecutiveFailures: number, random: number) => {
+  const base =
+    consecutiveFailures === 0
+      ? interval
+      : Duration.min(interval, Duration.times(FAILURE_BACKOFF, 2 ** Math.min(consecutiveFailures - 1, 20)))
+  return Duration.millis(Math.round(Duration.toMillis(base) * (1 + JITTER * random)))
+}
+
+export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler", {
+  scoped: Effect.gen(function* () {
+    const config = yield* GatherarrConfig
+    const search = yield* Search
+    const limits = yield* Limits
+    const state = yield* State
+    const targets = config.targets
+
+    yield* Metrics.initialize(targets)
+    const recovered = yield* state.get
+    for (const target of targets) {
+      const last = recovered.targets[target.name]?.lastSuccessAt
+      if (last) yield* Metric.set(Metrics.forTarget(target).lastSuccess, Math.floor(Date.parse(last) / 1000))
+    }
+
+    /** One run, never failing: returns the delay until the next one. */
+    const runOnce = (target: TargetConfig) =>
+      Effect.gen(function* () {
+        const runId = (yield* Random.nextIntBetween(0, 0xffffffff)).toString(16).padStart(8, "0")
+        const started = yield* Clock.currentTimeMillis
+        const error = yield* search.run(target).pipe(
+          Effect.tap((summary) =>
+            Effect.logDebug("run finished").pipe(
+              Effect.annotateLogs({ searched: summary.searched, skipped: summary.skipped }),
+            ),
+          ),
+          Effect.as(undefined),
+          Effect.catchAllCause((cause) =>
+            Effect.gen(function* () {
+              const message =
+                cause._tag === "Fail" && "message" in cause.error
+                  ? String(cause.error.message)
+                  : "unexpected error"
+              yield* Effect.logWarning("run failed").pipe(Effect.annotateLogs({ error: message }))
+              if (cause._tag !== "Fail") yield* Effect.logError("run failed unexpectedly", cause)
+              return message
+            }),
+          ),
+          Effect.annotateLogs({ run_id: runId }),
+        )
+        const after = yield* search.recordRun(target, error === undefined ? {} : { error })
+        const delay = nextDelay(target.interval, after.consecutiveFailures, yield* Random.next)
+        yield* Effect.logDebug("next run scheduled").pipe(
+          Effect.annotateLogs({
+            run_id: runId,
+            took_ms: (yield* Clock.currentTimeMillis) - started,
+            next_run_in: Duration.format(delay),
+          }),
+        )
+        return delay
+      }).pipe(Effect.annotateLogs({ target_name: target.name, target_type: target.type }))
+
+    const running = yield* Effect.makeSemaphore(targets.length)
+    const loop = (target: TargetConfig) => {
+      const once = running.withPermits(1)(runOnce(target))
+      const repeated = Effect.repeat(
+        once,
+        Schedule.identity<Duration.Duration>().pipe(Schedule.addDelay((d) => d)),
+      )
+      return config.runOnStart
+        ? repeated
+        : Effect.flatMap(Random.next, (r) => Effect.sleep(nextDelay(target.interval, 0, r))).pipe(
+            Effect.zipRight(repeated),
+          )
+    }
+
+    const fibers = yield* FiberMap.make<string>()
+    // Added after the FiberMap, so it runs before the fibers are interrupted.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        yield* limits.stop
+        const grace = Duration.max(
+          Duration.subtract(config.shutdownTimeout, Duration.seconds(2.5)),
+          Duration.times(config.shutdownTimeout, 0.5),
+        )
+        yield* running.withPermits(targets.length)(Effect.void).pipe(Effect.timeoutOption(grace))
+      }),
+    )
+    for (const target of targets) {
+      yield* FiberMap.run(fibers, target.name, loop(target))
+    }
+    yield* Effect.logDebug("scheduler started").pipe(
+      Effect.annotateLogs({
+        targets: targets.map((t) => `${t.name}:${t.type}`).join(","),
+        dry_run: config.dryRun,
+      }),
+    )
+
+    return {
+      /** None when healthy, else a short reason. */
+      health: Effect.gen(function* () {
+        if (limits.stopping) return "shutting down"
+        for (const target of targets) {
+          if (!(yield* FiberMap.has(fibers, target.name)))
+            return `the loop of target ${target.name} has stopped`
+        }
+        return undefined
+      }),
+    }
+  }),
+}) {}

@@ -1,0 +1,193 @@
+/**
+ * What Gatherarr remembers: the state file's schema (versioned, migrated, decoded on load), the pure
+ * transitions on it, and the `State` service that holds it in memory (authoritative) and persists
+ * every change through the `StateStore` port, one write at a time.
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Metrics from "./Metrics.ts"
+import { StateStore } from "./StateStore.ts"
+
+export const CURRENT_VERSION = 1
+
+export const ItemResult = Schema.Literal("grabbed", "not_found", "failed", "timeout", "searching")
+export type ItemResult = typeof ItemResult.Type
+
+export const ItemState = Schema.Struct({
+  /** When Gatherarr last sent a search for the item (ISO 8601). */
+  lastProcessedAt: Schema.String,
+  /** `searching` until the command's outcome is known. */
+  lastResult: ItemResult,
+  lastError: Schema.optional(Schema.String),
+  commandId: Schema.optional(Schema.Number),
+  /** When the item was last seen in the app's wanted list. */
+  lastSeenAt: Schema.optional(Schema.String),
+})
+export type ItemState = typeof ItemState.Type
+
+export const TargetState = Schema.Struct({
+  lastRunAt: Schema.optional(Schema.String),
+  lastSuccessAt: Schema.optional(Schema.String),
+  lastStatus: Schema.optional(Schema.Literal("success", "failure")),
+  consecutiveFailures: Schema.Number,
+  lastError: Schema.optional(Schema.String),
+  items: Schema.Record({ key: Schema.String, value: ItemState }),
+})
+export type TargetState = typeof TargetState.Type
+
+export const StateFile = Schema.Struct({
+  version: Schema.Literal(CURRENT_VERSION),
+  /** When the current process started. */
+  startedAt: Schema.String,
+  totalRuns: Schema.Number,
+  /** Times of the searches sent in the last hour: the rolling hourly cap survives restarts. */
+  searches: Schema.Array(Schema.String),
+  targets: Schema.Record({ key: Schema.String, value: TargetState }),
+})
+export type StateFile = typeof StateFile.Type
+
+export const empty = (now: number): StateFile => ({
+  version: CURRENT_VERSION,
+  startedAt: new Date(now).toISOString(),
+  totalRuns: 0,
+  searches: [],
+  targets: {},
+})
+
+export type DecodeResult =
+  | { readonly _tag: "Ok"; readonly state: StateFile }
+  | { readonly _tag: "Corrupt"; readonly reason: string }
+  | { readonly _tag: "FutureVersion"; readonly version: number }
+
+/** Older formats, by version, to the next one. Version 1 is the first format. */
+const migrations: Record<number, (old: Record<string, unknown>) => Record<string, unknown>> = {}
+
+const decodeFile = Schema.decodeUnknownEither(StateFile)
+
+/** Parses the file's text: the state, or why it cannot be used. */
+export const decode = (text: string): DecodeResult => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    return { _tag: "Corrupt", reason: `not valid JSON: ${(error as Error).message}` }
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return { _tag: "Corrupt", reason: "not a JSON object" }
+  }
+  let data = json as Record<string, unknown>
+  if (typeof data.version !== "number") return { _tag: "Corrupt", reason: "no version field" }
+  if (data.version > CURRENT_VERSION) return { _tag: "FutureVersion", version: data.version }
+  while ((data.version as number) < CURRENT_VERSION) {
+    const migrate = migrations[data.version as number]
+    if (!migrate) return { _tag: "Corrupt", reason: `unknown version ${data.version}` }
+    data = migrate(data)
+  }
+  const decoded = decodeFile(data)
+  return decoded._tag === "Right"
+    ? { _tag: "Ok", state: decoded.right }
+    : { _tag: "Corrupt", reason: `wrong shape: ${decoded.left.message.split("\n").slice(0, 4).join(" ")}` }
+}
+
+export const encode = (state: StateFile): string => JSON.stringify(state)
+
+const HOUR = 3_600_000
+
+export const emptyTarget: TargetState = { consecutiveFailures: 0, items: {} }
+
+export const updateTarget = (
+  state: StateFile,
+  name: string,
+  f: (target: TargetState) => TargetState,
+): StateFile => ({
+  ...state,
+  targets: { ...state.targets, [name]: f(state.targets[name] ?? emptyTarget) },
+})
+
+export const setItem = (state: StateFile, target: string, key: string, item: ItemState): StateFile =>
+  updateTarget(state, target, (t) => ({ ...t, items: { ...t.items, [key]: item } }))
+
+/** Searches counted against the hourly cap at `now`. */
+export const searchesInLastHour = (state: StateFile, now: number): number =>
+  state.searches.filter((at) => Date.parse(at) > now - HOUR).length
+
+/**
+ * Items that have not been searched nor seen in the wanted list for longer than the cooldown are
+ * dropped, so the file does not grow forever.
+ */
+export const prune = (target: TargetState, now: number, cooldown: Duration.Duration): TargetState => {
+  const horizon = now - Duration.toMillis(cooldown)
+  const items = Object.entries(target.items).filter(([, item]) => {
+    const latest = Math.max(
+      Date.parse(item.lastProcessedAt),
+      item.lastSeenAt ? Date.parse(item.lastSeenAt) : 0,
+    )
+    return latest >= horizon
+  })
+  return items.length === Object.keys(target.items).length
+    ? target
+    : { ...target, items: Object.fromEntries(items) }
+}
+
+/**
+ * The state in memory, authoritative; every change is persisted through the StateStore, one write at
+ * a time. A failed write is logged and counted; the next change writes again.
+ */
+export class State extends Effect.Service<State>()("gatherarr/State", {
+  scoped: Effect.gen(function* () {
+    const store = yield* StateStore
+    const now = yield* Clock.currentTimeMillis
+    const loaded = yield* store.load
+    const ref = yield* Ref.make<StateFile>({
+      ...Option.getOrElse(loaded, () => empty(now)),
+      startedAt: new Date(now).toISOString(),
+    })
+    const writer = yield* Effect.makeSemaphore(1)
+    let dirty = false
+
+    const persist = writer.withPermits(1)(
+      Effect.gen(function* () {
+        dirty = false
+        const snapshot = yield* Ref.get(ref)
+        yield* store
+          .save(snapshot)
+          .pipe(
+            Effect.catchAll((error) =>
+              Effect.zipRight(
+                Metric.increment(Metrics.stateWriteFailures),
+                Effect.logWarning(
+                  "state write failed; keeping the state in memory and retrying at the next write",
+                ).pipe(
+                  Effect.annotateLogs({ reason: error.message }),
+                  Effect.zipRight(Effect.sync(() => (dirty = true))),
+                ),
+              ),
+            ),
+          )
+      }),
+    )
+
+    // The last write on the way out, bounded so shutdown stays on time.
+    yield* Effect.addFinalizer(() => persist.pipe(Effect.timeoutOption(Duration.seconds(2))))
+
+    return {
+      recovered: Option.isSome(loaded),
+      get: Ref.get(ref),
+      /** Applies a change and persists it. */
+      update: (f: (state: StateFile) => StateFile) => Effect.zipRight(Ref.update(ref, f), persist),
+      /** Applies a change that also returns a value, and persists it. */
+      modify: <A>(f: (state: StateFile) => readonly [A, StateFile]) =>
+        Effect.zipLeft(Ref.modify(ref, f), persist),
+      persist,
+      /** Whether the last write failed (the next change retries it). */
+      get dirty() {
+        return dirty
+      },
+    }
+  }),
+}) {}

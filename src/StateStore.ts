@@ -1,0 +1,177 @@
+/**
+ * The persistence port for Gatherarr's state, with a file adapter (atomic writes, corrupt files
+ * quarantined, crash leftovers cleaned) and an in-memory adapter. A host may provide its own.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import { GatherarrConfig } from "./Config.ts"
+import { CURRENT_VERSION, decode, encode, type StateFile } from "./State.ts"
+
+/** The state cannot be loaded, or its location cannot be used: Gatherarr does not start. */
+export class StateLoadError extends Data.TaggedError("StateLoadError")<{ readonly message: string }> {}
+
+/** One write failed; the in-memory state stays authoritative and the next write retries. */
+export class StateWriteError extends Data.TaggedError("StateWriteError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+export interface StateStoreShape {
+  /** The saved state, or none when nothing was saved yet. */
+  readonly load: Effect.Effect<Option.Option<StateFile>, StateLoadError>
+  readonly save: (state: StateFile) => Effect.Effect<void, StateWriteError>
+}
+
+const reasonOf = (error: unknown): string => {
+  const e = error as { reason?: string; message?: string; cause?: { code?: string } }
+  const code = e.cause?.code
+  if (code === "ENOSPC") return "no space left on device"
+  if (code === "EROFS") return "read-only file system"
+  if (code === "EACCES" || code === "EPERM" || e.reason === "PermissionDenied") return "permission denied"
+  if (code === "EISDIR") return "the path is a directory"
+  return code ?? e.reason ?? e.message ?? String(error)
+}
+
+/** Atomic writes, in this order: temp file in the same directory, write, fsync, rename, fsync dir. */
+export const makeFileStore = (statePath: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const file = path.resolve(statePath)
+    const dir = path.dirname(file)
+    const base = path.basename(file)
+    let counter = 0
+
+    // The directory must exist and be writable: this is how a missing volume is caught.
+    const dirInfo = yield* fs.stat(dir).pipe(Effect.option)
+    if (Option.isNone(dirInfo) || dirInfo.value.type !== "Directory") {
+      return yield* new StateLoadError({
+        message: `GATHERARR_STATE_PATH: the directory ${dir} does not exist (create it, or mount a volume there)`,
+      })
+    }
+    const probe = path.join(dir, `.${base}.probe-${process.pid}`)
+    yield* fs.writeFileString(probe, "").pipe(
+      Effect.zipRight(fs.remove(probe)),
+      Effect.mapError(
+        (error) =>
+          new StateLoadError({
+            message: `GATHERARR_STATE_PATH: the directory ${dir} is not writable (${reasonOf(error)}) by uid ${process.getuid?.() ?? "?"}; fix its owner (chown) or run as a user that may write there (--user)`,
+          }),
+      ),
+    )
+    // Leftover temp files from a crash.
+    const leftovers = (yield* fs
+      .readDirectory(dir)
+      .pipe(Effect.orElseSucceed(() => [] as Array<string>))).filter((name) =>
+      name.startsWith(`${base}.tmp-`),
+    )
+    for (const name of leftovers) {
+      yield* fs.remove(path.join(dir, name)).pipe(Effect.ignore)
+    }
+    if (leftovers.length > 0) {
+      yield* Effect.logDebug("removed leftover temp files").pipe(Effect.annotateLogs({ files: leftovers }))
+    }
+
+    const quarantine = (reason: string) =>
+      Effect.gen(function* () {
+        const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replace(/[:.]/g, "-")
+        const aside = `${file}.corrupt.${stamp}`
+        yield* fs.rename(file, aside).pipe(
+          Effect.mapError(
+            (error) =>
+              new StateLoadError({
+                message: `GATHERARR_STATE_PATH: ${file} is corrupt (${reason}) and cannot be moved aside (${reasonOf(error)})`,
+              }),
+          ),
+        )
+        yield* Effect.logWarning(
+          "state file is corrupt; moved it aside and starting with a fresh state",
+        ).pipe(Effect.annotateLogs({ reason, moved_to: aside }))
+        return Option.none<StateFile>()
+      })
+
+    const load = Effect.gen(function* () {
+      const info = yield* fs.stat(file).pipe(Effect.option)
+      if (Option.isNone(info)) return Option.none<StateFile>()
+      if (info.value.type !== "File") {
+        return yield* new StateLoadError({ message: `GATHERARR_STATE_PATH: ${file} is not a regular file` })
+      }
+      const text = yield* fs.readFileString(file).pipe(
+        Effect.mapError(
+          (error) =>
+            new StateLoadError({
+              message: `GATHERARR_STATE_PATH: cannot read ${file} (${reasonOf(error)})`,
+            }),
+        ),
+      )
+      const result = decode(text)
+      switch (result._tag) {
+        case "Ok":
+          return Option.some(result.state)
+        case "FutureVersion":
+          return yield* new StateLoadError({
+            message: `GATHERARR_STATE_PATH: ${file} has version ${result.version}, newer than this Gatherarr understands (${CURRENT_VERSION}); upgrade Gatherarr or move the file away`,
+          })
+        case "Corrupt":
+          return yield* quarantine(result.reason)
+      }
+    })
+
+    const save = (state: StateFile) => {
+      const temp = path.join(dir, `${base}.tmp-${process.pid}-${counter++}`)
+      const data = new TextEncoder().encode(encode(state))
+      const write = Effect.scoped(
+        Effect.gen(function* () {
+          const handle = yield* fs.open(temp, { flag: "w", mode: 0o600 })
+          yield* handle.writeAll(data)
+          yield* handle.sync
+        }),
+      ).pipe(
+        Effect.zipRight(fs.rename(temp, file)),
+        Effect.zipRight(
+          // fsync the directory so the rename itself is durable (not supported everywhere).
+          Effect.scoped(Effect.flatMap(fs.open(dir, { flag: "r" }), (handle) => handle.sync)).pipe(
+            Effect.ignore,
+          ),
+        ),
+        Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)),
+        Effect.mapError(
+          (error) =>
+            new StateWriteError({ message: `cannot write ${file}: ${reasonOf(error)}`, cause: error }),
+        ),
+      )
+      // Only the write itself is uninterruptible.
+      return Effect.uninterruptible(write)
+    }
+
+    return { load, save } satisfies StateStoreShape
+  })
+
+export class StateStore extends Context.Tag("gatherarr/StateStore")<StateStore, StateStoreShape>() {
+  /** The file at `GATHERARR_STATE_PATH`. */
+  static readonly layer: Layer.Layer<
+    StateStore,
+    StateLoadError,
+    GatherarrConfig | FileSystem.FileSystem | Path.Path
+  > = Layer.effect(
+    StateStore,
+    Effect.flatMap(GatherarrConfig, (config) => makeFileStore(config.statePath)),
+  )
+
+  /** In memory only: nothing survives the process. Optionally seeded. */
+  static readonly layerMemory = (initial?: StateFile): Layer.Layer<StateStore> =>
+    Layer.effect(
+      StateStore,
+      Effect.map(Ref.make(Option.fromNullable(initial)), (ref) => ({
+        load: Ref.get(ref),
+        save: (state: StateFile) => Ref.set(ref, Option.some(state)),
+      })),
+    )
+}

@@ -1,0 +1,217 @@
+/**
+ * What differs between Radarr and Sonarr: where candidates come from, the one search command each
+ * may send (MoviesSearch for one movie, SeasonSearch for one season; nothing else is ever built),
+ * and how grabs are read back from history.
+ */
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type { SearchMode } from "../Config.ts"
+import { ArrError, type Transport } from "./ArrClient.ts"
+import * as S from "./schema.ts"
+
+export interface Candidate {
+  /** `movie:<id>` or `series:<id>:season:<n>`: the item's key in the state file. */
+  readonly key: string
+  readonly movieId?: number
+  readonly seriesId?: number
+  readonly seasonNumber?: number
+  readonly title: string
+  /** The app's own last search time (for a season, its least recently searched episode). */
+  readonly appLastSearch?: string
+}
+
+export interface WantedPage {
+  readonly candidates: ReadonlyArray<Candidate>
+  /** No further page. */
+  readonly last: boolean
+}
+
+export interface ArrApi {
+  readonly transport: Transport
+  /** Confirms the URL points at the configured kind of app. */
+  readonly checkStatus: Effect.Effect<void, ArrError>
+  readonly wanted: (mode: SearchMode, page: number, pageSize: number) => Effect.Effect<WantedPage, ArrError>
+  /** Checks not expressible in the wanted query (Sonarr: the season is monitored). */
+  readonly eligible: (candidate: Candidate) => Effect.Effect<boolean, ArrError>
+  /** Keys of items in the download queue, and the queue's size. */
+  readonly queue: Effect.Effect<{ readonly keys: ReadonlySet<string>; readonly total: number }, ArrError>
+  readonly search: (candidate: Candidate) => Effect.Effect<S.Command, ArrError>
+  readonly command: (id: number) => Effect.Effect<S.Command, ArrError>
+  /** Distinct downloads grabbed for the item since the given time. */
+  readonly grabs: (candidate: Candidate, since: Date) => Effect.Effect<number, ArrError>
+  /** Log fields naming the item. */
+  readonly logFields: (candidate: Candidate) => Record<string, number>
+}
+
+const PAGE_LIMIT = 20
+
+/** The older of two ISO times; never searched (undefined) is oldest. */
+const older = (a: string | undefined, b: string | undefined) =>
+  a === undefined || b === undefined ? undefined : [a, b].sort()[0]
+const QUEUE_PAGE_SIZE = 500
+
+const countGrabs = (records: ReadonlyArray<typeof S.HistoryRecord.Type>, since: Date) => {
+  const from = Math.floor(since.getTime() / 1000) * 1000 - 1000
+  const downloads = new Set(
+    records
+      .filter((r) => (r.eventType === "grabbed" || r.eventType === 1) && Date.parse(r.date) >= from)
+      .map((r) => r.downloadId ?? `history:${r.id}`),
+  )
+  return downloads.size
+}
+
+const common = (
+  transport: Transport,
+  appName: "Radarr" | "Sonarr",
+  queueKey: (r: S.QueueRecord) => string | undefined,
+) => ({
+  transport,
+  checkStatus: transport.get("/system/status", S.SystemStatus).pipe(
+    Effect.flatMap((status) =>
+      status.appName.toLowerCase() === appName.toLowerCase()
+        ? Effect.void
+        : Effect.fail(
+            new ArrError({
+              target: transport.target.name,
+              endpoint: "GET /system/status",
+              reason: "wrong_app",
+              detail: `the URL answers as ${status.appName}, but the target is configured as ${transport.target.type}`,
+            }),
+          ),
+    ),
+  ),
+  queue: Effect.gen(function* () {
+    const keys = new Set<string>()
+    let total = 0
+    for (let page = 1; page <= PAGE_LIMIT; page++) {
+      const result = yield* transport.get("/queue", S.Paged(S.QueueRecord), {
+        page,
+        pageSize: QUEUE_PAGE_SIZE,
+      })
+      total = result.totalRecords
+      for (const record of result.records) {
+        const key = queueKey(record)
+        if (key) keys.add(key)
+      }
+      if (page * QUEUE_PAGE_SIZE >= result.totalRecords || result.records.length === 0) break
+    }
+    return { keys, total }
+  }),
+  command: (id: number) => transport.get(`/command/${id}`, S.Command),
+})
+
+const wantedParams = (page: number, pageSize: number, sortKey: string) => ({
+  page,
+  pageSize,
+  sortKey,
+  sortDirection: "ascending",
+  monitored: true,
+})
+
+export const radarr = (transport: Transport): ArrApi => {
+  const toCandidate = (movie: S.Movie): Candidate => ({
+    key: `movie:${movie.id}`,
+    movieId: movie.id,
+    title: movie.year
+      ? `${movie.title ?? `movie ${movie.id}`} (${movie.year})`
+      : (movie.title ?? `movie ${movie.id}`),
+    ...(movie.lastSearchTime ? { appLastSearch: movie.lastSearchTime } : {}),
+  })
+  const wantedMovie = (movie: S.Movie) => movie.monitored && movie.isAvailable !== false
+  // Radarr before 5.6 has no wanted endpoints: read the whole library once per run instead.
+  let library: ReadonlyArray<S.Movie> | undefined
+  const fallback = (mode: "missing" | "cutoff", error: ArrError) =>
+    mode === "missing" && error.status === 404
+      ? Effect.gen(function* () {
+          library ??= yield* transport.get("/movie", Schema.Array(S.Movie), { excludeLocalCovers: true })
+          const missing = library
+            .filter((m) => wantedMovie(m) && !m.hasFile && (m.movieFileId ?? 0) === 0)
+            .sort((a, b) => (a.lastSearchTime ?? "").localeCompare(b.lastSearchTime ?? ""))
+          return { candidates: missing.map(toCandidate), last: true }
+        })
+      : Effect.fail(error)
+  return {
+    ...common(transport, "Radarr", (r) => (r.movieId ? `movie:${r.movieId}` : undefined)),
+    wanted: (mode, page, pageSize) =>
+      transport
+        .get(`/wanted/${mode}`, S.Paged(S.Movie), wantedParams(page, pageSize, "movies.lastSearchTime"))
+        .pipe(
+          Effect.map((result) => ({
+            candidates: result.records.filter(wantedMovie).map(toCandidate),
+            last: page * pageSize >= result.totalRecords || result.records.length === 0,
+          })),
+          Effect.catchAll((error) => fallback(mode, error)),
+        ),
+    eligible: () => Effect.succeed(true),
+    search: (c) => transport.post("/command", { name: "MoviesSearch", movieIds: [c.movieId] }, S.Command),
+    grabs: (c, since) =>
+      transport
+        .get("/history/movie", S.History, { movieId: c.movieId!, eventType: 1 })
+        .pipe(Effect.map((records) => countGrabs(records, since))),
+    logFields: (c) => ({ movie_id: c.movieId! }),
+  }
+}
+
+export const sonarr = (transport: Transport): ArrApi => {
+  const series = new Map<number, S.Series>()
+  return {
+    ...common(transport, "Sonarr", (r) =>
+      r.seriesId !== undefined && r.seasonNumber !== undefined
+        ? `series:${r.seriesId}:season:${r.seasonNumber}`
+        : undefined,
+    ),
+    wanted: (mode, page, pageSize) =>
+      transport
+        .get(`/wanted/${mode}`, S.Paged(S.Episode), wantedParams(page, pageSize, "episodes.lastSearchTime"))
+        .pipe(
+          Effect.map((result) => {
+            // One season is one candidate however many of its episodes are wanted. Specials are skipped.
+            const seasons = new Map<string, Candidate>()
+            for (const episode of result.records) {
+              if (episode.seasonNumber === 0) continue
+              const key = `series:${episode.seriesId}:season:${episode.seasonNumber}`
+              const seen = seasons.get(key)
+              const oldest =
+                seen === undefined
+                  ? episode.lastSearchTime
+                  : older(seen.appLastSearch, episode.lastSearchTime)
+              seasons.set(key, {
+                key,
+                seriesId: episode.seriesId,
+                seasonNumber: episode.seasonNumber,
+                title: `series ${episode.seriesId} season ${episode.seasonNumber}`,
+                ...(oldest ? { appLastSearch: oldest } : {}),
+              })
+            }
+            return {
+              candidates: [...seasons.values()],
+              last: page * pageSize >= result.totalRecords || result.records.length === 0,
+            }
+          }),
+        ),
+    eligible: (c) =>
+      Effect.gen(function* () {
+        let found = series.get(c.seriesId!)
+        if (!found) {
+          found = yield* transport.get(`/series/${c.seriesId}`, S.Series)
+          series.set(c.seriesId!, found)
+        }
+        return found.monitored && found.seasons.some((s) => s.seasonNumber === c.seasonNumber && s.monitored)
+      }),
+    search: (c) =>
+      transport.post(
+        "/command",
+        { name: "SeasonSearch", seriesId: c.seriesId, seasonNumber: c.seasonNumber },
+        S.Command,
+      ),
+    grabs: (c, since) =>
+      transport
+        .get("/history/series", S.History, {
+          seriesId: c.seriesId!,
+          seasonNumber: c.seasonNumber!,
+          eventType: 1,
+        })
+        .pipe(Effect.map((records) => countGrabs(records, since))),
+    logFields: (c) => ({ series_id: c.seriesId!, season_number: c.seasonNumber! }),
+  }
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * The standalone daemon: configuration from the environment, the state file, the JSON logger,
+ * Prometheus on /metrics, /health, and the scheduler. Only wiring lives here.
+ */
+import { createServer } from "node:http"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as RuntimeFlags from "effect/RuntimeFlags"
+import * as RuntimeFlagsPatch from "effect/RuntimeFlagsPatch"
+import { type GatherarrSettings, load } from "./Config.ts"
+import * as HttpServer from "./HttpServer.ts"
+import { GatherarrConfig, GatherarrLayer, StateStore } from "./index.ts"
+import * as Logger from "./Logger.ts"
+import * as Prometheus from "./Prometheus.ts"
+
+const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
+
+const app = (settings: GatherarrSettings) =>
+  HttpServer.layer.pipe(
+    Layer.provide(NodeHttpServer.layer(createServer, { host: settings.httpHost, port: settings.httpPort })),
+    Layer.provideMerge(GatherarrLayer),
+    Layer.provide(Prometheus.layer),
+    Layer.provide(StateStore.layer),
+    Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(settings), FetchHttpClient.layer, Platform)),
+  )
+
+const errorText = (cause: Cause.Cause<unknown>) => {
+  const error = Cause.squash(cause) as { message?: string; _tag?: string }
+  return error?.message ?? error?._tag ?? String(error)
+}
+
+const EXIT_CONFIG = 2
+const EXIT_STARTUP = 1
+
+const program = Effect.gen(function* () {
+  const settings = yield* load.pipe(Effect.provide(Platform))
+  // A hard deadline for shutdown, should anything hang past the graceful path.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      setTimeout(() => process.exit(0), Duration.toMillis(settings.shutdownTimeout)).unref()
+    })
+  }
+  return yield* Layer.launch(app(settings)).pipe(
+    Effect.tapErrorCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.void
+        : Effect.logError("Gatherarr cannot start").pipe(Effect.annotateLogs({ error: errorText(cause) })),
+    ),
+    Effect.provide(Logger.layer(settings.logLevel)),
+  )
+}).pipe(
+  Effect.catchTag("ConfigValidationError", (error) =>
+    Effect.zipRight(
+      Effect.sync(() =>
+        process.stderr.write(`gatherarr: invalid configuration\n${error.problems.join("\n")}\n`),
+      ),
+      Effect.fail(EXIT_CONFIG),
+    ),
+  ),
+)
+
+// Effect's own fiber metrics are off: they cost CPU on every fiber and tell users nothing.
+NodeRuntime.runMain(
+  program.pipe(Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.disable(RuntimeFlags.RuntimeMetrics))),
+  {
+    disablePrettyLogger: true,
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => {
+      if (Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause)) return onExit(0)
+      const failure = Cause.failureOption(exit.cause)
+      onExit(failure._tag === "Some" && failure.value === EXIT_CONFIG ? EXIT_CONFIG : EXIT_STARTUP)
+    },
+  },
+)
