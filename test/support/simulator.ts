@@ -167,6 +167,8 @@ export class Simulator {
   grabProbability: number
   commandQueuedMs: number
   commandRunMs: number
+  /** Every command ends `failed`, as when the app cannot run it. */
+  failCommands = false
   url = ""
   private readonly random: () => number
   private readonly server: http.Server
@@ -679,6 +681,11 @@ export class Simulator {
 
   private finish(c: Command) {
     const stamp = iso(Date.now())
+    if (this.failCommands) {
+      c.status = "failed"
+      c.message = "Failed"
+      return
+    }
     if (c.name === "MoviesSearch") {
       const ids = (c.body.movieIds ?? c.body.MovieIds) as Array<number> | undefined
       const movies = (ids ?? []).map((id) => this.movies.find((m) => m.id === id))

@@ -1,0 +1,417 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import { afterEach, describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import { ArrError } from "../../src/arr/ArrClient.ts"
+import { GatherarrConfig, type TargetConfig } from "../../src/Config.ts"
+import * as Metrics from "../../src/Metrics.ts"
+import { Search } from "../../src/Search.ts"
+import { State } from "../../src/State.ts"
+import { StateStore } from "../../src/StateStore.ts"
+import { ALLOWED_COMMANDS, captureLogs, searchLayer, settings, targetFor } from "../support/harness.ts"
+import { Simulator, type SimulatorOptions } from "../support/simulator.ts"
+
+const sims: Array<Simulator> = []
+const start = async (options: SimulatorOptions) => {
+  const sim = await Simulator.start(options)
+  sims.push(sim)
+  return sim
+}
+afterEach(async () => {
+  for (const sim of sims) {
+    // Whatever a test did, only the two allowed search commands were ever sent.
+    for (const body of sim.commandBodies) expect(ALLOWED_COMMANDS).toContain(body.name)
+    await sim.close()
+  }
+  sims.length = 0
+})
+
+/** One run of each target, in order; returns the runs' exits. */
+const runAll = (targets: ReadonlyArray<TargetConfig>) =>
+  Effect.gen(function* () {
+    const search = yield* Search
+    const exits = []
+    for (const target of targets) {
+      const exit = yield* Effect.exit(search.run(target))
+      yield* search.recordRun(target, Exit.isSuccess(exit) ? {} : { error: String(exit.cause) })
+      exits.push(exit)
+    }
+    return exits
+  })
+
+const failureOf = <A>(exit: Exit.Exit<A, ArrError>): ArrError => {
+  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") throw new Error(`expected a failure, got ${exit._tag}`)
+  return exit.cause.error
+}
+
+describe("Radarr", () => {
+  it.live("searches monitored, available, missing movies, one MoviesSearch each, and records outcomes", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 60, grabProbability: 0.5 }))
+      const target = targetFor(sim, "movies", { maxSearchesPerRun: 5 })
+      const [exit] = yield* runAll([target])
+      expect(Exit.isSuccess(exit!)).toBe(true)
+      const bodies = sim.commandBodies
+      expect(bodies).toHaveLength(5)
+      for (const body of bodies) {
+        expect(body).toEqual({ name: "MoviesSearch", movieIds: [expect.any(Number)] })
+        const movie = sim.movies.find((m) => m.id === (body.movieIds as Array<number>)[0])!
+        expect(movie).toMatchObject({ monitored: true, isAvailable: true, hasFile: false })
+      }
+      // Every request carried the key in the header, never in the URL, and asked for JSON.
+      for (const request of sim.requests) {
+        expect(request.headers["x-api-key"]).toBe(sim.apiKey)
+        expect(request.query.apikey).toBeUndefined()
+        expect(request.headers.accept).toContain("application/json")
+      }
+      // Paged, sorted wanted list; no whole-library download.
+      expect(sim.count("/movie")).toBe(0)
+      const wanted = sim.requests.find((r) => r.path === "/wanted/missing")!
+      expect(wanted.query).toMatchObject({ sortKey: "movies.lastSearchTime", sortDirection: "ascending", monitored: "true" })
+      const state = yield* (yield* State).get
+      const items = state.targets.movies!.items
+      expect(Object.keys(items)).toHaveLength(5)
+      const grabbedIds = new Set(sim.history.map((h) => `movie:${h.movieId}`))
+      for (const [key, item] of Object.entries(items)) {
+        expect(item.lastResult).toBe(grabbedIds.has(key) ? "grabbed" : "not_found")
+      }
+      expect(state.targets.movies).toMatchObject({ lastStatus: "success", consecutiveFailures: 0 })
+      expect(state.searches).toHaveLength(5)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("never repeats a movie within its cooldown; orders never-searched first, then least recently", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 40, grabProbability: 0 }))
+      const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile).length
+      const cooled = targetFor(sim, "movies", { maxSearchesPerRun: 3 })
+      yield* runAll([cooled, cooled])
+      const ids = sim.commandBodies.map((b) => (b.movieIds as Array<number>)[0])
+      expect(ids).toHaveLength(6)
+      expect(new Set(ids).size).toBe(6)
+      // With no cooldown, once every movie was searched the least recently searched comes first.
+      const noCooldown = { ...cooled, cooldown: Duration.zero, maxSearchesPerRun: eligible }
+      yield* runAll([noCooldown])
+      const all = sim.commandBodies.map((b) => (b.movieIds as Array<number>)[0])
+      expect(all.slice(6, 6 + eligible - 6)).not.toContain(ids[0])
+      expect(new Set(all.slice(6)).size).toBe(eligible)
+      expect(all.slice(6 + eligible - 6)).toEqual(ids)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("skips movies in the download queue and counts skips", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 30 }))
+      const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile)
+      for (const movie of eligible.slice(0, -1)) {
+        sim.queue.push({ id: 1000 + movie.id, movieId: movie.id, downloadId: `q${movie.id}`, status: "downloading" })
+      }
+      const target = targetFor(sim, "queued", { maxSearchesPerRun: 10 })
+      const before = yield* Metric.value(Metrics.forTarget(target).skips)
+      yield* runAll([target])
+      expect(sim.commandBodies).toEqual([{ name: "MoviesSearch", movieIds: [eligible.at(-1)!.id] }])
+      const after = yield* Metric.value(Metrics.forTarget(target).skips)
+      expect(after.count - before.count).toBe(eligible.length - 1)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("falls back to the whole library when the wanted endpoints are missing (Radarr < 5.6)", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 20, wantedEndpoints: false }))
+      yield* runAll([targetFor(sim, "old", { maxSearchesPerRun: 2 })])
+      expect(sim.count("/movie")).toBe(1)
+      expect(sim.commandBodies).toHaveLength(2)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("cutoff mode searches movies whose file is below the cutoff", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 80 }))
+      yield* runAll([targetFor(sim, "upgrades", { search: ["cutoff"], maxSearchesPerRun: 3 })])
+      expect(sim.commandBodies.length).toBeGreaterThan(0)
+      for (const body of sim.commandBodies) {
+        const movie = sim.movies.find((m) => m.id === (body.movieIds as Array<number>)[0])!
+        expect(movie).toMatchObject({ hasFile: true, qualityCutoffNotMet: true, monitored: true })
+      }
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+})
+
+describe("Sonarr", () => {
+  it.live("searches whole seasons (never specials), one SeasonSearch per season, grabs counted per download", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "sonarr", series: 8, grabProbability: 1 }))
+      const target = targetFor(sim, "tv", { maxSearchesPerRun: 6 })
+      const before = yield* Metric.value(Metrics.forTarget(target).grabs)
+      yield* runAll([target])
+      const bodies = sim.commandBodies
+      expect(bodies.length).toBe(6)
+      const seen = new Set<string>()
+      for (const body of bodies) {
+        expect(Object.keys(body).sort()).toEqual(["name", "seasonNumber", "seriesId"])
+        expect(body.name).toBe("SeasonSearch")
+        const key = `${body.seriesId}:${body.seasonNumber}`
+        expect(seen.has(key)).toBe(false)
+        seen.add(key)
+        expect(body.seasonNumber).toBeGreaterThan(0)
+        const series = sim.series.find((s) => s.id === body.seriesId)!
+        expect(series.monitored).toBe(true)
+        expect(series.seasons.find((s) => s.seasonNumber === body.seasonNumber)!.monitored).toBe(true)
+      }
+      // A season pack writes one history record per episode but is one grab.
+      const downloads = new Set(sim.history.map((h) => h.downloadId))
+      expect(sim.history.length).toBeGreaterThan(downloads.size)
+      const after = yield* Metric.value(Metrics.forTarget(target).grabs)
+      expect(after.count - before.count).toBe(downloads.size)
+      const items = (yield* (yield* State).get).targets.tv!.items
+      expect(Object.values(items).every((i) => i.lastResult === "grabbed")).toBe(true)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("a season with any episode in the queue is skipped", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "sonarr", series: 3, grabProbability: 0 }))
+      const target = targetFor(sim, "tv", { maxSearchesPerRun: 50 })
+      yield* runAll([{ ...target, name: "probe" }])
+      const seasons = sim.commandBodies.map((b) => `${b.seriesId}:${b.seasonNumber}`)
+      const [seriesId, seasonNumber] = seasons[0]!.split(":").map(Number)
+      const episode = sim.episodes.find((e) => e.seriesId === seriesId && e.seasonNumber === seasonNumber)!
+      sim.queue.push({ id: 999, seriesId: seriesId!, seasonNumber: seasonNumber!, episodeId: episode.id, downloadId: "x", status: "downloading" })
+      sim.requests.length = 0
+      yield* Effect.sleep("200 millis") // let the commands finish, so none is de-duplicated
+      yield* runAll([target])
+      const again = sim.commandBodies.map((b) => `${b.seriesId}:${b.seasonNumber}`)
+      expect(again).not.toContain(seasons[0])
+      expect(again.sort()).toEqual(seasons.slice(1).sort())
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+})
+
+describe("limits", () => {
+  it.live("the hourly cap holds across targets and across a restart", () =>
+    Effect.gen(function* () {
+      const radarr = yield* Effect.promise(() => start({ app: "radarr", movies: 40 }))
+      const sonarr = yield* Effect.promise(() => start({ app: "sonarr", series: 10 }))
+      const targets = [targetFor(radarr, "movies", { maxSearchesPerRun: 3 }), targetFor(sonarr, "tv", { maxSearchesPerRun: 3 })]
+      const dir = mkdtempSync(join(tmpdir(), "gatherarr-cap-"))
+      const config = settings(targets, { maxSearchesPerHour: 4, statePath: join(dir, "state.json") })
+      const fileStore = StateStore.layer.pipe(
+        Layer.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)),
+        Layer.provide(GatherarrConfig.layerFrom(config)),
+      )
+      yield* runAll(targets).pipe(Effect.provide(searchLayer(config, fileStore)), Effect.scoped)
+      expect(radarr.commandBodies.length + sonarr.commandBodies.length).toBe(4)
+      expect(radarr.commandBodies).toHaveLength(3)
+      // A new process with the same state file: the hour is not over, so nothing is searched.
+      yield* runAll(targets).pipe(Effect.provide(searchLayer(config, fileStore)), Effect.scoped)
+      expect(radarr.commandBodies.length + sonarr.commandBodies.length).toBe(4)
+    }),
+  )
+
+  it.live("never more searches in flight than GATHERARR_CONCURRENCY, across targets", () =>
+    Effect.gen(function* () {
+      const a = yield* Effect.promise(() => start({ app: "radarr", movies: 30, commandRunMs: 150 }))
+      const b = yield* Effect.promise(() => start({ app: "radarr", movies: 30, commandRunMs: 150 }))
+      const targets = [targetFor(a, "a", { maxSearchesPerRun: 4 }), targetFor(b, "b", { maxSearchesPerRun: 4 })]
+      const search = yield* Search
+      yield* Effect.forEach(targets, (t) => search.run(t), { concurrency: "unbounded" })
+      const spans = [...a.commands, ...b.commands].map((c) => [c.queued, c.ended!] as const)
+      expect(spans).toHaveLength(8)
+      const maxOverlap = Math.max(...spans.map(([s]) => spans.filter(([s2, e2]) => s2 <= s && s < e2).length))
+      expect(maxOverlap).toBeLessThanOrEqual(2)
+      expect(maxOverlap).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(searchLayer(settings([], { concurrency: 2 })))),
+  )
+
+  it.live("a dry run selects and logs at INFO, sends nothing, uses no budget and sets no cooldown", () => {
+    const logs = captureLogs()
+    return Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 30 }))
+      const target = targetFor(sim, "movies", { maxSearchesPerRun: 3 })
+      yield* runAll([target, target])
+      expect(sim.count("/command", "POST")).toBe(0)
+      const state = yield* (yield* State).get
+      expect(state.searches).toEqual([])
+      expect(state.targets.movies!.items).toEqual({})
+      const wouldBe = logs.lines.filter((l) => l.level === "info")
+      expect(wouldBe).toHaveLength(6)
+      for (const line of wouldBe) expect(line).toMatchObject({ dry_run: true, movie_id: expect.any(Number) })
+      // Without cooldown, the same movies come up again.
+      expect(wouldBe.slice(0, 3).map((l) => l.movie_id)).toEqual(wouldBe.slice(3).map((l) => l.movie_id))
+    }).pipe(Effect.provide(searchLayer(settings([], { dryRun: true }))), Effect.provide(logs.layer))
+  })
+
+  it.live("a command that never completes is recorded as timeout, at WARN", () => {
+    const logs = captureLogs()
+    return Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 10, commandQueuedMs: Number.POSITIVE_INFINITY }))
+      yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1 })])
+      const items = Object.values((yield* (yield* State).get).targets.movies!.items)
+      expect(items).toMatchObject([{ lastResult: "timeout", lastError: expect.stringContaining("did not finish") }])
+      expect(logs.lines.filter((l) => l.level === "warn" && l.result === "timeout")).toHaveLength(1)
+    }).pipe(
+      Effect.provide(searchLayer(settings([], { commandTimeout: Duration.millis(300) }))),
+      Effect.provide(logs.layer),
+    )
+  })
+
+  it.live("a command that fails is recorded as failed, at WARN", () => {
+    const logs = captureLogs()
+    return Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 10 }))
+      sim.failCommands = true
+      const [exit] = yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1 })])
+      expect(Exit.isSuccess(exit!)).toBe(true)
+      const items = Object.values((yield* (yield* State).get).targets.movies!.items)
+      expect(items).toMatchObject([{ lastResult: "failed", lastError: "command failed: Failed" }])
+      expect(logs.lines.filter((l) => l.level === "warn" && l.result === "failed")).toHaveLength(1)
+    }).pipe(Effect.provide(searchLayer(settings([]))), Effect.provide(logs.layer))
+  })
+})
+
+describe("faults", () => {
+  const oneRun = (options: SimulatorOptions, fault: Parameters<Simulator["inject"]>[0], overrides = {}) =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start(options))
+      sim.inject(fault)
+      const [exit] = yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1, ...overrides })])
+      return { sim, exit: exit! }
+    })
+
+  it.live("5xx then success: retried, the run succeeds", () =>
+    Effect.gen(function* () {
+      const { sim, exit } = yield* oneRun({ app: "radarr" }, { kind: "status", status: 503, path: "/system/status", times: 2 })
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(sim.count("/system/status")).toBe(3)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("persistent 5xx: exactly 1 + GATHERARR_RETRY_ATTEMPTS attempts, then a clear error", () =>
+    Effect.gen(function* () {
+      const { sim, exit } = yield* oneRun(
+        { app: "radarr" },
+        { kind: "status", status: 500, path: "/system/status", times: 100 },
+      )
+      expect(sim.count("/system/status")).toBe(3)
+      const error = failureOf(exit)
+      expect(error.message).toBe("movies: GET /system/status: unexpected status 500")
+      expect(error.reason).toBe("status")
+      const state = yield* (yield* State).get
+      expect(state.targets.movies).toMatchObject({ lastStatus: "failure", consecutiveFailures: 1 })
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("429 with Retry-After is honoured (capped at the max delay)", () =>
+    Effect.gen(function* () {
+      const started = Date.now()
+      const { sim, exit } = yield* oneRun(
+        { app: "radarr" },
+        { kind: "status", status: 429, path: "/system/status", retryAfter: "1" },
+      )
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(sim.count("/system/status")).toBe(2)
+      const waited = Date.now() - started
+      expect(waited).toBeGreaterThanOrEqual(290)
+      expect(waited).toBeLessThan(1000)
+    }).pipe(Effect.provide(searchLayer(settings([], { retryMaxDelay: Duration.millis(300) })))),
+  )
+
+  it.live("401 after a key rotation is never retried and says the key was rejected", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr" }))
+      const target = targetFor(sim, "movies", { maxSearchesPerRun: 0 })
+      const [first] = yield* runAll([target])
+      expect(Exit.isSuccess(first!)).toBe(true)
+      sim.apiKey = "rotated"
+      sim.requests.length = 0
+      const [after] = yield* runAll([target])
+      const error = failureOf(after!)
+      expect(error.reason).toBe("unauthorized")
+      expect(error.message).toBe("movies: GET /system/status: the API key was rejected (401 Unauthorized)")
+      expect(sim.requests).toHaveLength(1)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("404 is not retried", () =>
+    Effect.gen(function* () {
+      const { sim, exit } = yield* oneRun({ app: "radarr" }, { kind: "status", status: 404, path: "/queue" })
+      expect(failureOf(exit).status).toBe(404)
+      expect(sim.count("/queue")).toBe(1)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("a hang beyond the request timeout is a retried timeout", () =>
+    Effect.gen(function* () {
+      const { sim, exit } = yield* oneRun({ app: "radarr" }, { kind: "hang", path: "/system/status", times: 10 })
+      const error = failureOf(exit)
+      expect(error.reason).toBe("timeout")
+      expect(error.message).toBe("movies: GET /system/status: no answer within 200ms")
+      expect(sim.count("/system/status")).toBe(3)
+    }).pipe(Effect.provide(searchLayer(settings([], { requestTimeout: Duration.millis(200) })))),
+  )
+
+  it.live("a connection reset is retried", () =>
+    Effect.gen(function* () {
+      const { sim, exit } = yield* oneRun({ app: "radarr" }, { kind: "reset", path: "/wanted/missing" })
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(sim.count("/wanted/missing")).toBe(2)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("malformed JSON is a clear error naming target and endpoint, not retried", () =>
+    Effect.gen(function* () {
+      const { sim, exit } = yield* oneRun({ app: "radarr" }, { kind: "malformed", path: "/wanted/missing" })
+      const error = failureOf(exit)
+      expect(error.reason).toBe("decode")
+      expect(error.message).toMatch(/^movies: GET \/wanted\/missing: the body is not valid JSON/)
+      expect(sim.count("/wanted/missing")).toBe(1)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("an HTML login page from a proxy is a clear error", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* oneRun({ app: "radarr" }, { kind: "html", path: "/system/status" })
+      expect(failureOf(exit).message).toBe(
+        "movies: GET /system/status: expected JSON but got text/html (a reverse proxy login page?)",
+      )
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("a body of the wrong shape is a clear error", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* oneRun({ app: "radarr" }, { kind: "oversized", path: "/queue", bytes: 10 })
+      expect(failureOf(exit).message).toMatch(/^movies: GET \/queue: unexpected response shape/)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("a Sonarr URL configured as radarr is reported clearly", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "sonarr" }))
+      const [exit] = yield* runAll([{ ...targetFor(sim, "movies"), type: "radarr" }])
+      expect(failureOf(exit!).message).toBe(
+        "movies: GET /system/status: the URL answers as Sonarr, but the target is configured as radarr",
+      )
+      expect(sim.count("/command", "POST")).toBe(0)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("an unreachable app is a transport error after the retries", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr" }))
+      yield* Effect.promise(() => sim.close())
+      sims.splice(sims.indexOf(sim), 1)
+      const [exit] = yield* runAll([targetFor(sim, "movies")])
+      const error = failureOf(exit!)
+      expect(error.reason).toBe("transport")
+      expect(error.retryable).toBe(true)
+      expect(error).toBeInstanceOf(ArrError)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+})
