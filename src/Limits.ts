@@ -5,6 +5,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
 import { GatherarrConfig } from "./Config.ts"
 import { State, searchesInLastHour } from "./State.ts"
 
@@ -17,7 +18,7 @@ export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
     const config = yield* GatherarrConfig
     const state = yield* State
     const inFlight = yield* Effect.makeSemaphore(config.concurrency)
-    let stopping = false
+    const stopping = yield* Ref.make(false)
 
     /** Takes one search from the hourly budget, atomically, and persists it. */
     const reserve = Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -35,23 +36,20 @@ export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
        */
       withSearchSlot: <E, R>(search: Effect.Effect<void, E, R>): Effect.Effect<Slot, E, R> =>
         inFlight.withPermits(1)(
-          Effect.suspend(() => {
-            if (stopping) return Effect.succeed<Slot>("stopping")
-            return Effect.flatMap(reserve, (granted) =>
-              granted ? Effect.as(search, "granted" as const) : Effect.succeed<Slot>("hourly_cap"),
-            )
-          }),
+          Effect.flatMap(Ref.get(stopping), (stop) =>
+            stop
+              ? Effect.succeed<Slot>("stopping")
+              : Effect.flatMap(reserve, (granted) =>
+                  granted ? Effect.as(search, "granted" as const) : Effect.succeed<Slot>("hourly_cap"),
+                ),
+          ),
         ),
       /** Searches left in the current rolling hour. */
       remainingThisHour: Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.map(state.get, (s) => Math.max(0, config.maxSearchesPerHour - searchesInLastHour(s, now))),
       ),
-      stop: Effect.sync(() => {
-        stopping = true
-      }),
-      get stopping() {
-        return stopping
-      },
+      stop: Ref.set(stopping, true),
+      stopping: Ref.get(stopping),
     }
   }),
 }) {}

@@ -20,7 +20,15 @@ export const layer: Layer.Layer<MetricsExport> = Effect.gen(function* () {
     Layer.succeed(MetricsExport, {
       contentType: "text/plain; version=0.0.4; charset=utf-8",
       scrape: Effect.promise(() => exporter.collect()).pipe(
-        Effect.map(({ resourceMetrics }) =>
+        Effect.map(({ resourceMetrics }) => ({
+          ...resourceMetrics,
+          // Only Gatherarr's own metrics (not Effect's fiber metrics, nor a host's).
+          scopeMetrics: resourceMetrics.scopeMetrics.map((scope) => ({
+            ...scope,
+            metrics: scope.metrics.filter((metric) => metric.descriptor.name.startsWith("gatherarr_")),
+          })),
+        })),
+        Effect.map((resourceMetrics) =>
           // `# UNIT` is OpenMetrics only; the 0.0.4 text format has HELP and TYPE.
           serializer.serialize(resourceMetrics).replace(/^# UNIT .*\n/gm, ""),
         ),

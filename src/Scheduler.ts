@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
 import * as Metric from "effect/Metric"
 import * as Random from "effect/Random"
+import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { GatherarrConfig, type TargetConfig } from "./Config.ts"
 import { Limits } from "./Limits.ts"
@@ -83,9 +84,16 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
         return delay
       }).pipe(Effect.annotateLogs({ target_name: target.name, target_type: target.type }))
 
-    const running = yield* Effect.makeSemaphore(targets.length)
+    // Runs in progress, so shutdown can wait for them.
+    const running = yield* Ref.make(0)
     const loop = (target: TargetConfig) => {
-      const once = running.withPermits(1)(runOnce(target))
+      const once = Effect.zipRight(
+        Ref.update(running, (n) => n + 1),
+        Effect.ensuring(
+          runOnce(target),
+          Ref.update(running, (n) => n - 1),
+        ),
+      )
       const repeated = Effect.repeat(
         once,
         Schedule.identity<Duration.Duration>().pipe(Schedule.addDelay((d) => d)),
@@ -106,7 +114,12 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
           Duration.subtract(config.shutdownTimeout, Duration.seconds(2.5)),
           Duration.times(config.shutdownTimeout, 0.5),
         )
-        yield* running.withPermits(targets.length)(Effect.void).pipe(Effect.timeoutOption(grace))
+        // Finalizers run uninterruptibly; the wait must not, or the grace period could not end it.
+        yield* Ref.get(running).pipe(
+          Effect.repeat({ schedule: Schedule.spaced(Duration.millis(20)), until: (n) => n === 0 }),
+          Effect.interruptible,
+          Effect.timeoutOption(grace),
+        )
       }),
     )
     for (const target of targets) {
@@ -122,7 +135,7 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
     return {
       /** None when healthy, else a short reason. */
       health: Effect.gen(function* () {
-        if (limits.stopping) return "shutting down"
+        if (yield* limits.stopping) return "shutting down"
         for (const target of targets) {
           if (!(yield* FiberMap.has(fibers, target.name)))
             return `the loop of target ${target.name} has stopped`

@@ -148,11 +148,11 @@ export class State extends Effect.Service<State>()("gatherarr/State", {
       startedAt: new Date(now).toISOString(),
     })
     const writer = yield* Effect.makeSemaphore(1)
-    let dirty = false
+    const dirty = yield* Ref.make(false)
 
     const persist = writer.withPermits(1)(
       Effect.gen(function* () {
-        dirty = false
+        yield* Ref.set(dirty, false)
         const snapshot = yield* Ref.get(ref)
         yield* store
           .save(snapshot)
@@ -162,10 +162,7 @@ export class State extends Effect.Service<State>()("gatherarr/State", {
                 Metric.increment(Metrics.stateWriteFailures),
                 Effect.logWarning(
                   "state write failed; keeping the state in memory and retrying at the next write",
-                ).pipe(
-                  Effect.annotateLogs({ reason: error.message }),
-                  Effect.zipRight(Effect.sync(() => (dirty = true))),
-                ),
+                ).pipe(Effect.annotateLogs({ reason: error.message }), Effect.zipRight(Ref.set(dirty, true))),
               ),
             ),
           )
@@ -185,9 +182,7 @@ export class State extends Effect.Service<State>()("gatherarr/State", {
         Effect.zipLeft(Ref.modify(ref, f), persist),
       persist,
       /** Whether the last write failed (the next change retries it). */
-      get dirty() {
-        return dirty
-      },
+      dirty: Ref.get(dirty),
     }
   }),
 }) {}

@@ -47,7 +47,8 @@ const runAll = (targets: ReadonlyArray<TargetConfig>) =>
   })
 
 const failureOf = <A>(exit: Exit.Exit<A, ArrError>): ArrError => {
-  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") throw new Error(`expected a failure, got ${exit._tag}`)
+  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail")
+    throw new Error(`expected a failure, got ${exit._tag}`)
   return exit.cause.error
 }
 
@@ -74,7 +75,11 @@ describe("Radarr", () => {
       // Paged, sorted wanted list; no whole-library download.
       expect(sim.count("/movie")).toBe(0)
       const wanted = sim.requests.find((r) => r.path === "/wanted/missing")!
-      expect(wanted.query).toMatchObject({ sortKey: "movies.lastSearchTime", sortDirection: "ascending", monitored: "true" })
+      expect(wanted.query).toMatchObject({
+        sortKey: "movies.lastSearchTime",
+        sortDirection: "ascending",
+        monitored: "true",
+      })
       const state = yield* (yield* State).get
       const items = state.targets.movies!.items
       expect(Object.keys(items)).toHaveLength(5)
@@ -111,7 +116,12 @@ describe("Radarr", () => {
       const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 30 }))
       const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile)
       for (const movie of eligible.slice(0, -1)) {
-        sim.queue.push({ id: 1000 + movie.id, movieId: movie.id, downloadId: `q${movie.id}`, status: "downloading" })
+        sim.queue.push({
+          id: 1000 + movie.id,
+          movieId: movie.id,
+          downloadId: `q${movie.id}`,
+          status: "downloading",
+        })
       }
       const target = targetFor(sim, "queued", { maxSearchesPerRun: 10 })
       const before = yield* Metric.value(Metrics.forTarget(target).skips)
@@ -145,34 +155,36 @@ describe("Radarr", () => {
 })
 
 describe("Sonarr", () => {
-  it.live("searches whole seasons (never specials), one SeasonSearch per season, grabs counted per download", () =>
-    Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "sonarr", series: 8, grabProbability: 1 }))
-      const target = targetFor(sim, "tv", { maxSearchesPerRun: 6 })
-      const before = yield* Metric.value(Metrics.forTarget(target).grabs)
-      yield* runAll([target])
-      const bodies = sim.commandBodies
-      expect(bodies.length).toBe(6)
-      const seen = new Set<string>()
-      for (const body of bodies) {
-        expect(Object.keys(body).sort()).toEqual(["name", "seasonNumber", "seriesId"])
-        expect(body.name).toBe("SeasonSearch")
-        const key = `${body.seriesId}:${body.seasonNumber}`
-        expect(seen.has(key)).toBe(false)
-        seen.add(key)
-        expect(body.seasonNumber).toBeGreaterThan(0)
-        const series = sim.series.find((s) => s.id === body.seriesId)!
-        expect(series.monitored).toBe(true)
-        expect(series.seasons.find((s) => s.seasonNumber === body.seasonNumber)!.monitored).toBe(true)
-      }
-      // A season pack writes one history record per episode but is one grab.
-      const downloads = new Set(sim.history.map((h) => h.downloadId))
-      expect(sim.history.length).toBeGreaterThan(downloads.size)
-      const after = yield* Metric.value(Metrics.forTarget(target).grabs)
-      expect(after.count - before.count).toBe(downloads.size)
-      const items = (yield* (yield* State).get).targets.tv!.items
-      expect(Object.values(items).every((i) => i.lastResult === "grabbed")).toBe(true)
-    }).pipe(Effect.provide(searchLayer(settings([])))),
+  it.live(
+    "searches whole seasons (never specials), one SeasonSearch per season, grabs counted per download",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* Effect.promise(() => start({ app: "sonarr", series: 8, grabProbability: 1 }))
+        const target = targetFor(sim, "tv", { maxSearchesPerRun: 6 })
+        const before = yield* Metric.value(Metrics.forTarget(target).grabs)
+        yield* runAll([target])
+        const bodies = sim.commandBodies
+        expect(bodies.length).toBe(6)
+        const seen = new Set<string>()
+        for (const body of bodies) {
+          expect(Object.keys(body).sort()).toEqual(["name", "seasonNumber", "seriesId"])
+          expect(body.name).toBe("SeasonSearch")
+          const key = `${body.seriesId}:${body.seasonNumber}`
+          expect(seen.has(key)).toBe(false)
+          seen.add(key)
+          expect(body.seasonNumber).toBeGreaterThan(0)
+          const series = sim.series.find((s) => s.id === body.seriesId)!
+          expect(series.monitored).toBe(true)
+          expect(series.seasons.find((s) => s.seasonNumber === body.seasonNumber)!.monitored).toBe(true)
+        }
+        // A season pack writes one history record per episode but is one grab.
+        const downloads = new Set(sim.history.map((h) => h.downloadId))
+        expect(sim.history.length).toBeGreaterThan(downloads.size)
+        const after = yield* Metric.value(Metrics.forTarget(target).grabs)
+        expect(after.count - before.count).toBe(downloads.size)
+        const items = (yield* (yield* State).get).targets.tv!.items
+        expect(Object.values(items).every((i) => i.lastResult === "grabbed")).toBe(true)
+      }).pipe(Effect.provide(searchLayer(settings([])))),
   )
 
   it.live("a season with any episode in the queue is skipped", () =>
@@ -183,7 +195,14 @@ describe("Sonarr", () => {
       const seasons = sim.commandBodies.map((b) => `${b.seriesId}:${b.seasonNumber}`)
       const [seriesId, seasonNumber] = seasons[0]!.split(":").map(Number)
       const episode = sim.episodes.find((e) => e.seriesId === seriesId && e.seasonNumber === seasonNumber)!
-      sim.queue.push({ id: 999, seriesId: seriesId!, seasonNumber: seasonNumber!, episodeId: episode.id, downloadId: "x", status: "downloading" })
+      sim.queue.push({
+        id: 999,
+        seriesId: seriesId!,
+        seasonNumber: seasonNumber!,
+        episodeId: episode.id,
+        downloadId: "x",
+        status: "downloading",
+      })
       sim.requests.length = 0
       yield* Effect.sleep("200 millis") // let the commands finish, so none is de-duplicated
       yield* runAll([target])
@@ -199,7 +218,10 @@ describe("limits", () => {
     Effect.gen(function* () {
       const radarr = yield* Effect.promise(() => start({ app: "radarr", movies: 40 }))
       const sonarr = yield* Effect.promise(() => start({ app: "sonarr", series: 10 }))
-      const targets = [targetFor(radarr, "movies", { maxSearchesPerRun: 3 }), targetFor(sonarr, "tv", { maxSearchesPerRun: 3 })]
+      const targets = [
+        targetFor(radarr, "movies", { maxSearchesPerRun: 3 }),
+        targetFor(sonarr, "tv", { maxSearchesPerRun: 3 }),
+      ]
       const dir = mkdtempSync(join(tmpdir(), "gatherarr-cap-"))
       const config = settings(targets, { maxSearchesPerHour: 4, statePath: join(dir, "state.json") })
       const fileStore = StateStore.layer.pipe(
@@ -219,7 +241,10 @@ describe("limits", () => {
     Effect.gen(function* () {
       const a = yield* Effect.promise(() => start({ app: "radarr", movies: 30, commandRunMs: 150 }))
       const b = yield* Effect.promise(() => start({ app: "radarr", movies: 30, commandRunMs: 150 }))
-      const targets = [targetFor(a, "a", { maxSearchesPerRun: 4 }), targetFor(b, "b", { maxSearchesPerRun: 4 })]
+      const targets = [
+        targetFor(a, "a", { maxSearchesPerRun: 4 }),
+        targetFor(b, "b", { maxSearchesPerRun: 4 }),
+      ]
       const search = yield* Search
       yield* Effect.forEach(targets, (t) => search.run(t), { concurrency: "unbounded" })
       const spans = [...a.commands, ...b.commands].map((c) => [c.queued, c.ended!] as const)
@@ -251,10 +276,14 @@ describe("limits", () => {
   it.live("a command that never completes is recorded as timeout, at WARN", () => {
     const logs = captureLogs()
     return Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 10, commandQueuedMs: Number.POSITIVE_INFINITY }))
+      const sim = yield* Effect.promise(() =>
+        start({ app: "radarr", movies: 10, commandQueuedMs: Number.POSITIVE_INFINITY }),
+      )
       yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1 })])
       const items = Object.values((yield* (yield* State).get).targets.movies!.items)
-      expect(items).toMatchObject([{ lastResult: "timeout", lastError: expect.stringContaining("did not finish") }])
+      expect(items).toMatchObject([
+        { lastResult: "timeout", lastError: expect.stringContaining("did not finish") },
+      ])
       expect(logs.lines.filter((l) => l.level === "warn" && l.result === "timeout")).toHaveLength(1)
     }).pipe(
       Effect.provide(searchLayer(settings([], { commandTimeout: Duration.millis(300) }))),
@@ -287,7 +316,10 @@ describe("faults", () => {
 
   it.live("5xx then success: retried, the run succeeds", () =>
     Effect.gen(function* () {
-      const { sim, exit } = yield* oneRun({ app: "radarr" }, { kind: "status", status: 503, path: "/system/status", times: 2 })
+      const { sim, exit } = yield* oneRun(
+        { app: "radarr" },
+        { kind: "status", status: 503, path: "/system/status", times: 2 },
+      )
       expect(Exit.isSuccess(exit)).toBe(true)
       expect(sim.count("/system/status")).toBe(3)
     }).pipe(Effect.provide(searchLayer(settings([])))),
@@ -349,7 +381,10 @@ describe("faults", () => {
 
   it.live("a hang beyond the request timeout is a retried timeout", () =>
     Effect.gen(function* () {
-      const { sim, exit } = yield* oneRun({ app: "radarr" }, { kind: "hang", path: "/system/status", times: 10 })
+      const { sim, exit } = yield* oneRun(
+        { app: "radarr" },
+        { kind: "hang", path: "/system/status", times: 10 },
+      )
       const error = failureOf(exit)
       expect(error.reason).toBe("timeout")
       expect(error.message).toBe("movies: GET /system/status: no answer within 200ms")

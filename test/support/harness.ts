@@ -14,7 +14,11 @@ import { State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
 import type { Simulator } from "./simulator.ts"
 
-export const targetFor = (sim: Simulator, name: string, overrides: Partial<TargetConfig> = {}): TargetConfig =>
+export const targetFor = (
+  sim: Simulator,
+  name: string,
+  overrides: Partial<TargetConfig> = {},
+): TargetConfig =>
   GatherarrConfig.target({
     name,
     type: sim.options.app,
@@ -37,7 +41,10 @@ export const settings = (targets: ReadonlyArray<TargetConfig>, overrides: Partia
   })
 
 /** Search and everything below it; the store defaults to memory. */
-export const searchLayer = (config: GatherarrSettings, store: Layer.Layer<StateStore, unknown> = StateStore.layerMemory()) =>
+export const searchLayer = (
+  config: GatherarrSettings,
+  store: Layer.Layer<StateStore, unknown> = StateStore.layerMemory(),
+) =>
   Search.Default.pipe(
     Layer.provideMerge(Layer.merge(Limits.Default, ArrClient.Default)),
     Layer.provideMerge(State.Default),

@@ -38,7 +38,8 @@ const problemsOf = (env: Record<string, string>) =>
 
 const ok = (env: Record<string, string>) =>
   Effect.map(loadFrom(env), (result) => {
-    if (Either.isLeft(result)) throw new Error(`expected a valid configuration, got:\n${result.left.problems.join("\n")}`)
+    if (Either.isLeft(result))
+      throw new Error(`expected a valid configuration, got:\n${result.left.problems.join("\n")}`)
     return result.right
   })
 
@@ -106,7 +107,12 @@ describe("configuration", () => {
       expect(config.dryRun).toBe(false)
       expect(config.runOnStart).toBe(true)
       const [movies, tv] = config.targets
-      expect(movies).toMatchObject({ name: "movies", type: "radarr", url: "http://radarr:7878", maxSearchesPerRun: 10 })
+      expect(movies).toMatchObject({
+        name: "movies",
+        type: "radarr",
+        url: "http://radarr:7878",
+        maxSearchesPerRun: 10,
+      })
       expect(Duration.toMillis(movies!.interval)).toBe(3_600_000)
       expect(Duration.toMillis(movies!.cooldown)).toBe(7 * 86_400_000)
       expect(movies!.search).toEqual(["missing"])
@@ -325,7 +331,9 @@ describe("configuration", () => {
         GATHERARR_TARGET_TV_INTERVALL: "1h",
       })
       expect(problems).toEqual([
-        expect.stringMatching(/^GATHERARR_TARGET_MOVIE_URL: names no configured target and setting \(targets: movies, tv;/),
+        expect.stringMatching(
+          /^GATHERARR_TARGET_MOVIE_URL: names no configured target and setting \(targets: movies, tv;/,
+        ),
         expect.stringMatching(/^GATHERARR_TARGET_TV_INTERVALL: names no configured target and setting/),
       ])
     }),
@@ -364,7 +372,7 @@ describe("configuration", () => {
     Effect.gen(function* () {
       const result = yield* loadFrom({ GATHERARR_TARGETS: "a:radarr" })
       expect(Either.isLeft(result) && result.left.message).toBe(
-        "invalid configuration:\nGATHERARR_TARGET_A_URL: is required for target \"a\" (e.g. http://host:7878)\nGATHERARR_TARGET_A_API_KEY: is required (or GATHERARR_TARGET_A_API_KEY_FILE with the path of a file holding the key)",
+        'invalid configuration:\nGATHERARR_TARGET_A_URL: is required for target "a" (e.g. http://host:7878)\nGATHERARR_TARGET_A_API_KEY: is required (or GATHERARR_TARGET_A_API_KEY_FILE with the path of a file holding the key)',
       )
     }),
   )

@@ -1,0 +1,105 @@
+/** Runs the built `dist/main.js` as a child process, as users do, and watches its output. */
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { createServer } from "node:net"
+import { join } from "node:path"
+
+export const MAIN = join(import.meta.dirname, "..", "..", "dist", "main.js")
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      )
+    })
+  })
+
+export interface Running {
+  readonly child: ChildProcess
+  readonly stdout: Array<string>
+  readonly stderr: Array<string>
+  /** Parsed stdout lines (every stdout line must be JSON). */
+  readonly logs: () => Array<Record<string, unknown>>
+  readonly waitFor: (
+    predicate: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ) => Promise<Record<string, unknown>>
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
+}
+
+export const startMain = (env: Record<string, string>): Running => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`)
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  const stdout: Array<string> = []
+  const stderr: Array<string> = []
+  const waiters: Array<() => void> = []
+  const collect = (into: Array<string>) => {
+    let buffer = ""
+    return (chunk: Buffer) => {
+      buffer += chunk.toString("utf8")
+      const lines = buffer.split("\n")
+      buffer = lines.pop() ?? ""
+      into.push(...lines)
+      for (const w of waiters) w()
+    }
+  }
+  child.stdout.on("data", collect(stdout))
+  child.stderr.on("data", collect(stderr))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, at: Date.now() })),
+  )
+  const logs = () =>
+    stdout.filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>)
+  const waitFor = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 15_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        const found = logs().find(predicate)
+        if (found) {
+          clearTimeout(timer)
+          resolve(found)
+        }
+      }
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no such log line within ${timeoutMs} ms; stdout:\n${stdout.join("\n")}\nstderr:\n${stderr.join("\n")}`,
+            ),
+          ),
+        timeoutMs,
+      )
+      waiters.push(check)
+      void exited.then(() => {
+        check()
+        clearTimeout(timer)
+        reject(
+          new Error(
+            `exited before such a log line; stdout:\n${stdout.join("\n")}\nstderr:\n${stderr.join("\n")}`,
+          ),
+        )
+      })
+      check()
+    })
+  return { child, stdout, stderr, logs, waitFor, exited }
+}
+
+/** Polls a URL until it answers with the status. */
+export const waitForStatus = async (url: string, status: number, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      const response = await fetch(url)
+      if (response.status === status) return response
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

@@ -1,0 +1,299 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { SystemError } from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import { GatherarrConfig } from "../../src/Config.ts"
+import * as Metrics from "../../src/Metrics.ts"
+import { decode, empty, encode, State, type StateFile, setItem } from "../../src/State.ts"
+import { makeFileStore, StateStore } from "../../src/StateStore.ts"
+import { captureLogs } from "../support/harness.ts"
+
+const tempDir = () => mkdtempSync(join(tmpdir(), "gatherarr-state-"))
+
+const sample = (runs: number): StateFile => ({
+  ...setItem(empty(Date.UTC(2026, 0, 1)), "movies", "movie:42", {
+    lastProcessedAt: "2026-01-01T00:00:00.000Z",
+    lastResult: "grabbed",
+    commandId: 7,
+  }),
+  totalRuns: runs,
+})
+
+type Step = "open" | "write" | "fsync" | "rename" | "fsync-dir"
+
+/** The real file system, recording the write protocol's steps and failing at one of them. */
+const recordingFs = (steps: Array<string>, failAt?: Step) =>
+  Layer.effect(
+    FileSystem.FileSystem,
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const fail = (step: Step) =>
+        Effect.fail(
+          new SystemError({
+            reason: "Unknown",
+            module: "FileSystem",
+            method: step,
+            description: `injected ${step} failure`,
+          }),
+        )
+      const step = <A, E, R>(
+        name: Step,
+        effect: Effect.Effect<A, E, R>,
+      ): Effect.Effect<A, E | SystemError, R> =>
+        Effect.suspend((): Effect.Effect<A, E | SystemError, R> => {
+          steps.push(name)
+          return name === failAt ? fail(name) : effect
+        })
+      return new Proxy(fs, {
+        get(target, prop, receiver) {
+          if (prop === "rename") return (from: string, to: string) => step("rename", fs.rename(from, to))
+          if (prop === "open") {
+            return (path: string, options?: FileSystem.OpenFileOptions) => {
+              const isDir = options?.flag === "r"
+              return (isDir ? fs.open(path, options) : step("open", fs.open(path, options))).pipe(
+                Effect.map(
+                  (file) =>
+                    new Proxy(file, {
+                      get(f, p, r) {
+                        if (p === "writeAll") return (data: Uint8Array) => step("write", f.writeAll(data))
+                        if (p === "sync") return step(isDir ? "fsync-dir" : "fsync", f.sync)
+                        return Reflect.get(f, p, r)
+                      },
+                    }),
+                ),
+              )
+            }
+          }
+          return Reflect.get(target, prop, receiver)
+        },
+      })
+    }),
+  ).pipe(Layer.provide(NodeFileSystem.layer))
+
+const storeAt = (path: string, fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer) =>
+  makeFileStore(path).pipe(Effect.provide(Layer.merge(fs, NodePath.layer)))
+
+describe("state file format", () => {
+  it("round-trips through encode and decode", () => {
+    const state = sample(3)
+    expect(decode(encode(state))).toEqual({ _tag: "Ok", state })
+  })
+
+  it.each([
+    ["{not json", /^not valid JSON/],
+    ["[]", /^not a JSON object/],
+    ['{"totalRuns":1}', /^no version field/],
+    ['{"version":0}', /^unknown version 0/],
+    ['{"version":1,"startedAt":"x","totalRuns":"many","searches":[],"targets":{}}', /^wrong shape/],
+  ])("%s is corrupt", (text, reason) => {
+    const result = decode(text)
+    expect(result._tag).toBe("Corrupt")
+    expect(result._tag === "Corrupt" && result.reason).toMatch(reason)
+  })
+
+  it("a newer version is recognised as such", () => {
+    expect(decode('{"version":2}')).toEqual({ _tag: "FutureVersion", version: 2 })
+  })
+})
+
+describe("file store", () => {
+  it.effect("writes in order: temp file, write, fsync, rename, fsync of the directory", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const steps: Array<string> = []
+      const store = yield* storeAt(join(dir, "state.json"), recordingFs(steps))
+      yield* store.save(sample(1))
+      expect(steps).toEqual(["open", "write", "fsync", "rename", "fsync-dir"])
+      expect(readdirSync(dir)).toEqual(["state.json"])
+      expect(Option.getOrThrow(yield* store.load)).toEqual(sample(1))
+    }),
+  )
+
+  it.effect.each(["open", "write", "fsync", "rename"] as const)(
+    "a failure at %s leaves the previous file intact and no temp file behind",
+    (failAt) =>
+      Effect.gen(function* () {
+        const dir = tempDir()
+        const path = join(dir, "state.json")
+        yield* (yield* storeAt(path)).save(sample(1))
+        const before = readFileSync(path, "utf8")
+        const store = yield* storeAt(path, recordingFs([], failAt))
+        const error = yield* Effect.flip(store.save(sample(2)))
+        expect(error.message).toContain(`cannot write ${path}`)
+        expect(readFileSync(path, "utf8")).toBe(before)
+        expect(readdirSync(dir)).toEqual(["state.json"])
+      }),
+  )
+
+  it.effect("missing file: nothing loaded", () =>
+    Effect.gen(function* () {
+      const store = yield* storeAt(join(tempDir(), "state.json"))
+      expect(Option.isNone(yield* store.load)).toBe(true)
+    }),
+  )
+
+  it.effect("a missing directory is a clear start-up error", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(storeAt(join(tempDir(), "nope", "state.json")))
+      expect(error.message).toMatch(
+        /^GATHERARR_STATE_PATH: the directory .*nope does not exist \(create it, or mount a volume there\)$/,
+      )
+    }),
+  )
+
+  it.effect("an unwritable directory is a clear start-up error that says how to fix it", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const failing = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs) => ({
+          ...fs,
+          writeFileString: () =>
+            Effect.fail(
+              new SystemError({
+                reason: "PermissionDenied",
+                module: "FileSystem",
+                method: "writeFile",
+                description: "EACCES",
+              }),
+            ),
+        })),
+      ).pipe(Layer.provide(NodeFileSystem.layer))
+      const error = yield* Effect.flip(storeAt(join(dir, "state.json"), failing))
+      expect(error.message).toMatch(
+        /is not writable \(permission denied\) by uid \d+; fix its owner \(chown\) or run as a user/,
+      )
+    }),
+  )
+
+  it.effect("a corrupt file is moved aside (never deleted) and a fresh state starts", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const path = join(dir, "state.json")
+      writeFileSync(path, "{ this is not json")
+      const logs = captureLogs()
+      const loaded = yield* Effect.flatMap(storeAt(path), (s) => s.load).pipe(Effect.provide(logs.layer))
+      expect(Option.isNone(loaded)).toBe(true)
+      const aside = readdirSync(dir).filter((name) => name.startsWith("state.json.corrupt."))
+      expect(aside).toHaveLength(1)
+      expect(readFileSync(join(dir, aside[0]!), "utf8")).toBe("{ this is not json")
+      expect(existsSync(path)).toBe(false)
+      expect(logs.lines).toContainEqual(
+        expect.objectContaining({ level: "warn", reason: expect.stringMatching(/^not valid JSON/) }),
+      )
+    }),
+  )
+
+  it.effect("a file from a newer Gatherarr is refused, and left alone", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const path = join(dir, "state.json")
+      writeFileSync(path, '{"version":9}')
+      const error = yield* Effect.flip(Effect.flatMap(storeAt(path), (s) => s.load))
+      expect(error.message).toMatch(/has version 9, newer than this Gatherarr understands \(1\)/)
+      expect(readFileSync(path, "utf8")).toBe('{"version":9}')
+    }),
+  )
+
+  it.effect("a directory where the file should be is a clear error", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      mkdirSync(join(dir, "state.json"))
+      const error = yield* Effect.flip(Effect.flatMap(storeAt(join(dir, "state.json")), (s) => s.load))
+      expect(error.message).toMatch(/is not a regular file/)
+    }),
+  )
+
+  it.effect("leftover temp files from a crash are removed at start", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      writeFileSync(join(dir, "state.json.tmp-123-4"), "half")
+      writeFileSync(join(dir, "other.txt"), "keep")
+      yield* storeAt(join(dir, "state.json"))
+      expect(readdirSync(dir).sort()).toEqual(["other.txt"])
+    }),
+  )
+})
+
+describe("State service", () => {
+  const layerAt = (path: string, fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer) =>
+    State.Default.pipe(
+      Layer.provide(StateStore.layer),
+      Layer.provide(Layer.mergeAll(GatherarrConfig.layerTest({ statePath: path }), fs, NodePath.layer)),
+    )
+
+  it.effect("recovers the saved state after a restart", () =>
+    Effect.gen(function* () {
+      const path = join(tempDir(), "state.json")
+      yield* Effect.flatMap(State, (s) => s.update(() => sample(5))).pipe(Effect.provide(layerAt(path)))
+      const recovered = yield* Effect.flatMap(State, (s) =>
+        Effect.map(s.get, (state) => [s.recovered, state] as const),
+      ).pipe(Effect.provide(layerAt(path)))
+      expect(recovered[0]).toBe(true)
+      expect(recovered[1].totalRuns).toBe(5)
+      expect(recovered[1].targets).toEqual(sample(5).targets)
+    }),
+  )
+
+  it.effect(
+    "a failed write is logged, counted and retried at the next write; memory stays authoritative",
+    () =>
+      Effect.gen(function* () {
+        const dir = tempDir()
+        const path = join(dir, "state.json")
+        let broken = true
+        const flaky = Layer.effect(
+          FileSystem.FileSystem,
+          Effect.map(FileSystem.FileSystem, (fs) => ({
+            ...fs,
+            rename: (from: string, to: string) =>
+              broken
+                ? Effect.fail(
+                    new SystemError({
+                      reason: "Unknown",
+                      module: "FileSystem",
+                      method: "rename",
+                      description: "ENOSPC",
+                    }),
+                  )
+                : fs.rename(from, to),
+          })),
+        ).pipe(Layer.provide(NodeFileSystem.layer))
+        const logs = captureLogs()
+        const before = (yield* Metric.value(Metrics.stateWriteFailures)).count
+        yield* Effect.gen(function* () {
+          const state = yield* State
+          yield* state.update((s) => ({ ...s, totalRuns: 1 }))
+          expect(yield* state.dirty).toBe(true)
+          expect((yield* state.get).totalRuns).toBe(1)
+          expect(existsSync(path)).toBe(false)
+          broken = false
+          yield* state.update((s) => ({ ...s, totalRuns: 2 }))
+          expect(yield* state.dirty).toBe(false)
+          expect(JSON.parse(readFileSync(path, "utf8")).totalRuns).toBe(2)
+        }).pipe(Effect.provide(layerAt(path, flaky)), Effect.provide(logs.layer))
+        expect((yield* Metric.value(Metrics.stateWriteFailures)).count - before).toBe(1)
+        expect(logs.lines).toContainEqual(
+          expect.objectContaining({ level: "warn", reason: expect.stringContaining("cannot write") }),
+        )
+        rmSync(dir, { recursive: true })
+      }),
+  )
+
+  it.effect("the memory adapter keeps what was saved", () =>
+    Effect.gen(function* () {
+      const store = yield* StateStore
+      expect(Option.isNone(yield* store.load)).toBe(true)
+      yield* store.save(sample(2))
+      expect(Option.getOrThrow(yield* store.load).totalRuns).toBe(2)
+    }).pipe(Effect.provide(StateStore.layerMemory())),
+  )
+})
