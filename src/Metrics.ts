@@ -16,6 +16,10 @@ export const requests = counter(
   "gatherarr_requests_total",
   "HTTP requests sent to the app, each attempt counted.",
 )
+export const searches = counter(
+  "gatherarr_searches_total",
+  "Search commands sent (MoviesSearch or SeasonSearch).",
+)
 export const grabs = counter(
   "gatherarr_grabs_total",
   "Downloads grabbed by Gatherarr's searches (distinct downloads).",
@@ -49,6 +53,7 @@ export const forTarget = (target: Pick<TargetConfig, "name" | "type">) => {
     runSuccess: tag(runs).pipe(Metric.tagged("status", "success")),
     runFailure: tag(runs).pipe(Metric.tagged("status", "failure")),
     requests: tag(requests),
+    searches: tag(searches),
     grabs: tag(grabs),
     skips: tag(skips),
     requestErrors: tag(requestErrors),
@@ -64,7 +69,15 @@ export const initialize = (targets: ReadonlyArray<Pick<TargetConfig, "name" | "t
     yield* Metric.incrementBy(stateWriteFailures, 0)
     for (const target of targets) {
       const m = forTarget(target)
-      for (const c of [m.runSuccess, m.runFailure, m.requests, m.grabs, m.skips, m.requestErrors]) {
+      for (const c of [
+        m.runSuccess,
+        m.runFailure,
+        m.requests,
+        m.searches,
+        m.grabs,
+        m.skips,
+        m.requestErrors,
+      ]) {
         yield* Metric.incrementBy(c, 0)
       }
       yield* Metric.value(m.requestDuration)

@@ -170,6 +170,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         return yield* limits.withSearchSlot(
           Effect.gen(function* () {
             const command = yield* api.search(candidate)
+            yield* Metric.increment(metrics.searches)
             yield* record("searching", { commandId: command.id })
             yield* Effect.logInfo("search command sent").pipe(
               Effect.annotateLogs({ command_id: command.id, item: candidate.title, reason }),

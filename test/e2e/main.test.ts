@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
 import { ALLOWED_COMMANDS } from "../support/harness.ts"
 import { freePort, type Running, startMain, waitForStatus } from "../support/process.ts"
+import { hasPromtool, promtool } from "../support/promtool.ts"
 import { Simulator } from "../support/simulator.ts"
 
 const RADARR_KEY = "radarr-KEY-e2e-7f3a9c"
@@ -81,6 +82,11 @@ describe("gatherarr (dist/main.js)", () => {
     expect(metrics).toContain('gatherarr_run_total{target="movies",type="radarr",status="success"} 1')
     expect(metrics).toContain('gatherarr_run_total{target="tv",type="sonarr",status="success"} 1')
     expect((await fetch(`${base}/nothing`)).status).toBe(404)
+    if (hasPromtool) {
+      const check = promtool(["check", "metrics"], metrics)
+      expect(check.stdout + check.stderr).toBe("")
+      expect(check.status).toBe(0)
+    }
 
     // Only MoviesSearch and SeasonSearch, two per target.
     expect(radarr.commandBodies.map((b) => b.name)).toEqual(["MoviesSearch", "MoviesSearch"])
