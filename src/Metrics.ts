@@ -45,8 +45,22 @@ export const stateWriteFailures = counter(
   "State file writes that failed (the in-memory state stays authoritative; the next write retries).",
 )
 
+type Counter = Metric.Metric.Counter<number>
+
+export interface TargetMetrics {
+  readonly runSuccess: Counter
+  readonly runFailure: Counter
+  readonly requests: Counter
+  readonly searches: Counter
+  readonly grabs: Counter
+  readonly skips: Counter
+  readonly requestErrors: Counter
+  readonly requestDuration: Metric.Metric.Histogram<number>
+  readonly lastSuccess: Metric.Metric.Gauge<number>
+}
+
 /** The metrics of one target, with its labels applied. */
-export const forTarget = (target: Pick<TargetConfig, "name" | "type">) => {
+export const forTarget = (target: Pick<TargetConfig, "name" | "type">): TargetMetrics => {
   const tag = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
     metric.pipe(Metric.tagged("target", target.name), Metric.tagged("type", target.type))
   return {
@@ -61,7 +75,6 @@ export const forTarget = (target: Pick<TargetConfig, "name" | "type">) => {
     lastSuccess: tag(lastSuccess),
   }
 }
-export type TargetMetrics = ReturnType<typeof forTarget>
 
 /** Registers every series of every target at 0, so dashboards see them from start-up. */
 export const initialize = (targets: ReadonlyArray<Pick<TargetConfig, "name" | "type">>) =>
