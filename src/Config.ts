@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as ActiveHoursModule from "./ActiveHours.ts"
 
 export type TargetType = "radarr" | "sonarr"
 export type SearchMode = "missing" | "cutoff"
@@ -26,6 +27,17 @@ export interface TargetConfig {
   readonly maxSearchesPerRun: number
   readonly cooldown: Duration.Duration
   readonly search: ReadonlyArray<SearchMode>
+  /** Tag labels (lower case); when any are given, only items with one of them are searched. */
+  readonly includeTags: ReadonlyArray<string>
+  /** Tag labels (lower case); items with any of them are never searched. */
+  readonly excludeTags: ReadonlyArray<string>
+  /** No search while the app's download queue holds at least this many records. */
+  readonly maxQueue: number | undefined
+  /** Searches are only sent inside this daily window. */
+  readonly activeHours: ActiveHoursModule.ActiveHours | undefined
+  /** A movie counts as available, an episode as aired, only this long after its date. */
+  readonly releaseGrace: Duration.Duration
+  readonly includeSpecials: boolean
 }
 
 export interface GatherarrSettings {
@@ -45,6 +57,8 @@ export interface GatherarrSettings {
   readonly shutdownTimeout: Duration.Duration
   readonly dryRun: boolean
   readonly runOnStart: boolean
+  /** The zone for active hours, from `TZ` (undefined: the process's own). */
+  readonly timeZone: string | undefined
 }
 
 /** Every problem found in the configuration, one line each, each naming its variable. */
@@ -68,6 +82,12 @@ export const TARGET_KEYS = [
   "MAX_SEARCHES_PER_RUN",
   "COOLDOWN",
   "SEARCH",
+  "INCLUDE_TAGS",
+  "EXCLUDE_TAGS",
+  "MAX_QUEUE",
+  "ACTIVE_HOURS",
+  "RELEASE_GRACE",
+  "INCLUDE_SPECIALS",
 ] as const
 
 // ---------------------------------------------------------------------------
@@ -162,6 +182,23 @@ const parseUrl = (raw: string): Parsed<string> => {
   return ok(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
 }
 
+const parseTags = (raw: string): Parsed<ReadonlyArray<string>> => {
+  const labels = raw
+    .split(",")
+    .map((label) => label.trim().toLowerCase())
+    .filter((label) => label.length > 0)
+  return ok([...new Set(labels)])
+}
+
+const parseMaxQueue = (raw: string): Parsed<number | undefined> =>
+  ["", "off"].includes(raw.trim().toLowerCase()) ? ok(undefined) : parseInteger(1, 1_000_000)(raw)
+
+const parseActiveHours = (raw: string): Parsed<ActiveHoursModule.ActiveHours | undefined> => {
+  if (["", "off"].includes(raw.trim().toLowerCase())) return ok(undefined)
+  const parsed = ActiveHoursModule.parse(raw)
+  return typeof parsed === "string" ? bad(parsed) : ok(parsed)
+}
+
 const parseHost = (raw: string): Parsed<string> =>
   raw.trim().length > 0 && !/\s/.test(raw.trim())
     ? ok(raw.trim())
@@ -226,6 +263,12 @@ const DEFAULTS = {
   SHUTDOWN_TIMEOUT: "8s",
   DRY_RUN: "false",
   RUN_ON_START: "true",
+  INCLUDE_TAGS: "",
+  EXCLUDE_TAGS: "",
+  MAX_QUEUE: "off",
+  ACTIVE_HOURS: "off",
+  RELEASE_GRACE: "6h",
+  INCLUDE_SPECIALS: "false",
 } as const
 
 type GlobalKey = keyof typeof DEFAULTS
@@ -275,6 +318,17 @@ export const load: Effect.Effect<GatherarrSettings, ConfigValidationError, FileS
     const shutdownTimeout = yield* global("SHUTDOWN_TIMEOUT", atLeast(Duration.seconds(1), "of 1s"))
     const dryRun = yield* global("DRY_RUN", parseBoolean)
     const runOnStart = yield* global("RUN_ON_START", parseBoolean)
+    const includeTags = yield* global("INCLUDE_TAGS", parseTags)
+    const excludeTags = yield* global("EXCLUDE_TAGS", parseTags)
+    const maxQueue = yield* global("MAX_QUEUE", parseMaxQueue)
+    const activeHours = yield* global("ACTIVE_HOURS", parseActiveHours)
+    const releaseGrace = yield* global("RELEASE_GRACE", parseDuration)
+    const includeSpecials = yield* global("INCLUDE_SPECIALS", parseBoolean)
+    const tz = yield* Config.option(Config.string("TZ")).pipe(Effect.orElseSucceed(Option.none<string>))
+    const timeZone = Option.getOrUndefined(Option.filter(tz, (zone) => zone.trim() !== ""))
+    if (timeZone !== undefined && !ActiveHoursModule.isTimeZone(timeZone)) {
+      problems.push(`TZ: ${show(timeZone)} is not a known time zone (use e.g. Europe/London or UTC)`)
+    }
     if (retryBaseDelay && retryMaxDelay && Duration.lessThan(retryMaxDelay, retryBaseDelay)) {
       problems.push(`${PREFIX}RETRY_MAX_DELAY: must not be shorter than GATHERARR_RETRY_BASE_DELAY`)
     }
@@ -311,6 +365,7 @@ export const load: Effect.Effect<GatherarrSettings, ConfigValidationError, FileS
 
     const targets: Array<TargetConfig> = []
     for (const { name, type } of declared) {
+      const before = problems.length
       const upper = name.toUpperCase()
       const key = (suffix: string) => `TARGET_${upper}_${suffix}`
       const override = function* <A>(
@@ -331,16 +386,34 @@ export const load: Effect.Effect<GatherarrSettings, ConfigValidationError, FileS
       const targetMax = yield* override("MAX_SEARCHES_PER_RUN", maxSearchesPerRun, parseInteger(0, 1000))
       const targetCooldown = yield* override("COOLDOWN", cooldown, parseDuration)
       const targetSearch = yield* override("SEARCH", search, parseSearch)
-      if (url && apiKey && targetInterval && targetMax !== undefined && targetCooldown && targetSearch) {
+      const targetInclude = yield* override("INCLUDE_TAGS", includeTags, parseTags)
+      const targetExclude = yield* override("EXCLUDE_TAGS", excludeTags, parseTags)
+      const targetMaxQueue = yield* override("MAX_QUEUE", maxQueue, parseMaxQueue)
+      const targetActive = yield* override("ACTIVE_HOURS", activeHours, parseActiveHours)
+      const targetGrace = yield* override("RELEASE_GRACE", releaseGrace, parseDuration)
+      const targetSpecials = yield* override("INCLUDE_SPECIALS", includeSpecials, parseBoolean)
+      const overlap = (targetInclude ?? []).filter((label) => (targetExclude ?? []).includes(label))
+      if (overlap.length > 0) {
+        problems.push(
+          `${PREFIX}${key("EXCLUDE_TAGS")}: tag ${show(overlap[0]!)} is both included and excluded for target ${show(name)}`,
+        )
+      }
+      if (problems.length === before) {
         targets.push({
           name,
           type,
-          url,
-          apiKey,
-          interval: targetInterval,
-          maxSearchesPerRun: targetMax,
-          cooldown: targetCooldown,
-          search: targetSearch,
+          url: url!,
+          apiKey: apiKey!,
+          interval: targetInterval!,
+          maxSearchesPerRun: targetMax!,
+          cooldown: targetCooldown!,
+          search: targetSearch!,
+          includeTags: targetInclude!,
+          excludeTags: targetExclude!,
+          maxQueue: targetMaxQueue,
+          activeHours: targetActive,
+          releaseGrace: targetGrace!,
+          includeSpecials: targetSpecials!,
         })
       }
     }
@@ -381,6 +454,7 @@ export const load: Effect.Effect<GatherarrSettings, ConfigValidationError, FileS
       shutdownTimeout: shutdownTimeout!,
       dryRun: dryRun!,
       runOnStart: runOnStart!,
+      timeZone,
     }
   })
 
@@ -453,6 +527,7 @@ export class GatherarrConfig extends Context.Tag("gatherarr/Config")<GatherarrCo
     shutdownTimeout: Duration.seconds(8),
     dryRun: false,
     runOnStart: true,
+    timeZone: undefined,
     ...overrides,
   })
 
@@ -468,6 +543,12 @@ export class GatherarrConfig extends Context.Tag("gatherarr/Config")<GatherarrCo
     maxSearchesPerRun: 10,
     cooldown: Duration.days(7),
     search: ["missing"],
+    includeTags: [],
+    excludeTags: [],
+    maxQueue: undefined,
+    activeHours: undefined,
+    releaseGrace: Duration.hours(6),
+    includeSpecials: false,
     ...fields,
   })
 }

@@ -12,6 +12,7 @@ import * as Metric from "effect/Metric"
 import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import * as ActiveHours from "./ActiveHours.ts"
 import { GatherarrConfig, type TargetConfig } from "./Config.ts"
 import { Limits } from "./Limits.ts"
 import * as Metrics from "./Metrics.ts"
@@ -31,6 +32,22 @@ export const nextDelay = (interval: Duration.Duration, consecutiveFailures: numb
       : Duration.min(interval, Duration.times(FAILURE_BACKOFF, 2 ** Math.min(consecutiveFailures - 1, 20)))
   return Duration.millis(Math.round(Duration.toMillis(base) * (1 + JITTER * random)))
 }
+
+/** Pushes a run that would fall outside the target's active hours to when they open. */
+export const intoActiveHours = (
+  target: TargetConfig,
+  now: number,
+  delay: Duration.Duration,
+  timeZone?: string,
+) =>
+  target.activeHours === undefined
+    ? delay
+    : Duration.sum(
+        delay,
+        Duration.millis(
+          ActiveHours.millisUntilOpen(target.activeHours, now + Duration.toMillis(delay), timeZone),
+        ),
+      )
 
 export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler", {
   scoped: Effect.gen(function* () {
@@ -73,11 +90,17 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
           Effect.annotateLogs({ run_id: runId }),
         )
         const after = yield* search.recordRun(target, error === undefined ? {} : { error })
-        const delay = nextDelay(target.interval, after.consecutiveFailures, yield* Random.next)
+        const now = yield* Clock.currentTimeMillis
+        const delay = intoActiveHours(
+          target,
+          now,
+          nextDelay(target.interval, after.consecutiveFailures, yield* Random.next),
+          config.timeZone,
+        )
         yield* Effect.logDebug("next run scheduled").pipe(
           Effect.annotateLogs({
             run_id: runId,
-            took_ms: (yield* Clock.currentTimeMillis) - started,
+            took_ms: now - started,
             next_run_in: Duration.format(delay),
           }),
         )

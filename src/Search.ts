@@ -8,7 +8,8 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import { ArrClient, type ArrError } from "./arr/ArrClient.ts"
+import * as ActiveHours from "./ActiveHours.ts"
+import { ArrClient, ArrError } from "./arr/ArrClient.ts"
 import type { ArrApi, Candidate } from "./arr/apps.ts"
 import type { Command } from "./arr/schema.ts"
 import { GatherarrConfig, type TargetConfig } from "./Config.ts"
@@ -68,7 +69,14 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const items = (yield* state.get).targets[target.name]?.items ?? {}
+        const tags = yield* tagFilter(api, target)
         const queue = yield* api.queue
+        if (target.maxQueue !== undefined && queue.total >= target.maxQueue) {
+          yield* Effect.logDebug("the download queue is full; searching nothing this run").pipe(
+            Effect.annotateLogs({ queue_size: queue.total, max_queue: target.maxQueue }),
+          )
+          return { picks: [], items, skipped: 0 }
+        }
         const needed = target.maxSearchesPerRun
         const pageSize = Math.min(250, Math.max(25, needed * 3))
         const collected: Array<Candidate> = []
@@ -82,7 +90,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
 
         for (const mode of target.search) {
           for (let page = 1; page <= MAX_PAGES && needed > 0; page++) {
-            const result = yield* api.wanted(mode, page, pageSize)
+            const result = yield* api.wanted(mode, page, pageSize, now)
             for (const candidate of result.candidates) {
               if (seen.has(candidate.key)) continue
               seen.add(candidate.key)
@@ -108,7 +116,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         for (const candidate of order(collected, items)) {
           if (picks.length >= needed) {
             yield* skip(candidate, "the per-run limit is reached")
-          } else if (yield* api.eligible(candidate)) {
+          } else if (yield* api.eligible(candidate, tags)) {
             picks.push(candidate)
           }
         }
@@ -129,6 +137,39 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         yield* Metric.incrementBy(metrics.skips, skipped)
         return { picks, items, skipped }
       })
+
+    /** INCLUDE_TAGS and EXCLUDE_TAGS, resolved through the app's tags; an unknown label fails the run. */
+    const tagFilter = (api: ArrApi, target: TargetConfig) =>
+      Effect.gen(function* () {
+        if (target.includeTags.length === 0 && target.excludeTags.length === 0) return () => true
+        const known = yield* api.tags
+        const resolve = (key: string, labels: ReadonlyArray<string>) =>
+          Effect.forEach(labels, (label) =>
+            known.has(label)
+              ? Effect.succeed(known.get(label)!)
+              : Effect.fail(
+                  new ArrError({
+                    target: target.name,
+                    endpoint: "GET /tag",
+                    reason: "unknown_tag",
+                    detail: `${key}: the app has no tag ${JSON.stringify(label)} (its tags: ${[...known.keys()].join(", ") || "none"})`,
+                  }),
+                ),
+          )
+        const include = yield* resolve("INCLUDE_TAGS", target.includeTags)
+        const exclude = yield* resolve("EXCLUDE_TAGS", target.excludeTags)
+        return (ids: ReadonlyArray<number>) =>
+          (include.length === 0 || ids.some((id) => include.includes(id))) &&
+          !ids.some((id) => exclude.includes(id))
+      })
+
+    /** Milliseconds until the target's active hours open (0: inside them, or none set). */
+    const untilActive = (target: TargetConfig) =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        target.activeHours === undefined
+          ? 0
+          : ActiveHours.millisUntilOpen(target.activeHours, now, config.timeZone),
+      )
 
     /** Polls the command until it ends or the command timeout passes. */
     const follow = (api: ArrApi, id: number) =>
@@ -159,6 +200,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
           )
           return "granted" as const
         }
+        if ((yield* untilActive(target)) > 0) return "outside_active_hours" as const
         const record = (result: ItemResult, extra: Partial<ItemState> = {}) =>
           state.update((s) =>
             setItem(s, target.name, candidate.key, {
@@ -227,6 +269,16 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
       Effect.gen(function* () {
         const api = arr.forTarget(target)
         const metrics = Metrics.forTarget(target)
+        const closedFor = yield* untilActive(target)
+        if (closedFor > 0) {
+          yield* Effect.logDebug("outside active hours; no search this run").pipe(
+            Effect.annotateLogs({
+              active_hours: target.activeHours!.text,
+              opens_in: Duration.format(Duration.millis(closedFor)),
+            }),
+          )
+          return { searched: 0, skipped: 0 } satisfies RunSummary
+        }
         yield* api.checkStatus
         const { picks, items, skipped } = yield* select(api, target, metrics)
         yield* Effect.logDebug("candidates selected").pipe(

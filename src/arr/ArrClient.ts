@@ -28,6 +28,7 @@ export type ArrErrorReason =
   | "decode"
   | "too_large"
   | "wrong_app"
+  | "unknown_tag"
 
 /** A failed call to an app. The message names the target and endpoint, never the key. */
 export class ArrError extends Data.TaggedError("ArrError")<{

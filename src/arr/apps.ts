@@ -3,6 +3,7 @@
  * may send (MoviesSearch for one movie, SeasonSearch for one season; nothing else is ever built),
  * and how grabs are read back from history.
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { SearchMode } from "../Config.ts"
@@ -18,7 +19,12 @@ export interface Candidate {
   readonly title: string
   /** The app's own last search time (for a season, its least recently searched episode). */
   readonly appLastSearch?: string
+  /** The item's tag ids, where the wanted list carries them (Radarr). */
+  readonly tags?: ReadonlyArray<number>
 }
+
+/** Whether an item with these tag ids may be searched. */
+export type TagFilter = (tags: ReadonlyArray<number>) => boolean
 
 export interface WantedPage {
   readonly candidates: ReadonlyArray<Candidate>
@@ -30,9 +36,17 @@ export interface ArrApi {
   readonly transport: Transport
   /** Confirms the URL points at the configured kind of app. */
   readonly checkStatus: Effect.Effect<void, ArrError>
-  readonly wanted: (mode: SearchMode, page: number, pageSize: number) => Effect.Effect<WantedPage, ArrError>
-  /** Checks not expressible in the wanted query (Sonarr: the season is monitored). */
-  readonly eligible: (candidate: Candidate) => Effect.Effect<boolean, ArrError>
+  /** One page of a wanted list, as candidates: monitored, released (past the grace), not specials unless asked. */
+  readonly wanted: (
+    mode: SearchMode,
+    page: number,
+    pageSize: number,
+    now: number,
+  ) => Effect.Effect<WantedPage, ArrError>
+  /** Checks not expressible in the wanted query: tags; Sonarr: the series and season are monitored. */
+  readonly eligible: (candidate: Candidate, tags: TagFilter) => Effect.Effect<boolean, ArrError>
+  /** The app's tags, label (lower case) to id. */
+  readonly tags: Effect.Effect<ReadonlyMap<string, number>, ArrError>
   /** Keys of items in the download queue, and the queue's size. */
   readonly queue: Effect.Effect<{ readonly keys: ReadonlySet<string>; readonly total: number }, ArrError>
   readonly search: (candidate: Candidate) => Effect.Effect<S.Command, ArrError>
@@ -98,7 +112,12 @@ const common = (
     return { keys, total }
   }),
   command: (id: number) => transport.get(`/command/${id}`, S.Command),
+  tags: transport
+    .get("/tag", S.Tags)
+    .pipe(Effect.map((tags) => new Map(tags.map((tag) => [tag.label.toLowerCase(), tag.id] as const)))),
 })
+
+const graceMillis = (transport: Transport) => Duration.toMillis(transport.target.releaseGrace)
 
 const wantedParams = (page: number, pageSize: number, sortKey: string) => ({
   page,
@@ -116,33 +135,44 @@ export const radarr = (transport: Transport): ArrApi => {
       ? `${movie.title ?? `movie ${movie.id}`} (${movie.year})`
       : (movie.title ?? `movie ${movie.id}`),
     ...(movie.lastSearchTime ? { appLastSearch: movie.lastSearchTime } : {}),
+    tags: movie.tags,
   })
-  const wantedMovie = (movie: S.Movie) => movie.monitored && movie.isAvailable !== false
+  // Available, and released at least the grace period ago (by the dates Radarr judges availability on).
+  const wantedMovie = (now: number) => (movie: S.Movie) => {
+    if (!movie.monitored || movie.isAvailable === false) return false
+    const home = [movie.digitalRelease, movie.physicalRelease, movie.releaseDate]
+    const early = movie.minimumAvailability === "inCinemas" || movie.minimumAvailability === "announced"
+    const dates = [...home, ...(early || home.every((d) => d === undefined) ? [movie.inCinemas] : [])]
+      .filter((d): d is string => d !== undefined)
+      .map(Date.parse)
+      .filter((d) => d <= now)
+    return dates.length === 0 || Math.min(...dates) + graceMillis(transport) <= now
+  }
   // Radarr before 5.6 has no wanted endpoints: read the whole library once per run instead.
   let library: ReadonlyArray<S.Movie> | undefined
-  const fallback = (mode: "missing" | "cutoff", error: ArrError) =>
+  const fallback = (mode: "missing" | "cutoff", error: ArrError, now: number) =>
     mode === "missing" && error.status === 404
       ? Effect.gen(function* () {
           library ??= yield* transport.get("/movie", Schema.Array(S.Movie), { excludeLocalCovers: true })
           const missing = library
-            .filter((m) => wantedMovie(m) && !m.hasFile && (m.movieFileId ?? 0) === 0)
+            .filter((m) => wantedMovie(now)(m) && !m.hasFile && (m.movieFileId ?? 0) === 0)
             .sort((a, b) => (a.lastSearchTime ?? "").localeCompare(b.lastSearchTime ?? ""))
           return { candidates: missing.map(toCandidate), last: true }
         })
       : Effect.fail(error)
   return {
     ...common(transport, "Radarr", (r) => (r.movieId ? `movie:${r.movieId}` : undefined)),
-    wanted: (mode, page, pageSize) =>
+    wanted: (mode, page, pageSize, now) =>
       transport
         .get(`/wanted/${mode}`, S.Paged(S.Movie), wantedParams(page, pageSize, "movies.lastSearchTime"))
         .pipe(
           Effect.map((result) => ({
-            candidates: result.records.filter(wantedMovie).map(toCandidate),
+            candidates: result.records.filter(wantedMovie(now)).map(toCandidate),
             last: page * pageSize >= result.totalRecords || result.records.length === 0,
           })),
-          Effect.catchAll((error) => fallback(mode, error)),
+          Effect.catchAll((error) => fallback(mode, error, now)),
         ),
-    eligible: () => Effect.succeed(true),
+    eligible: (c, tags) => Effect.succeed(tags(c.tags ?? [])),
     search: (c) => transport.post("/command", { name: "MoviesSearch", movieIds: [c.movieId] }, S.Command),
     grabs: (c, since) =>
       transport
@@ -160,15 +190,20 @@ export const sonarr = (transport: Transport): ArrApi => {
         ? `series:${r.seriesId}:season:${r.seasonNumber}`
         : undefined,
     ),
-    wanted: (mode, page, pageSize) =>
+    wanted: (mode, page, pageSize, now) =>
       transport
         .get(`/wanted/${mode}`, S.Paged(S.Episode), wantedParams(page, pageSize, "episodes.lastSearchTime"))
         .pipe(
           Effect.map((result) => {
-            // One season is one candidate however many of its episodes are wanted. Specials are skipped.
+            // One season is one candidate however many of its episodes are wanted. Specials are
+            // skipped unless asked for; an episode counts as aired only the grace period after its air date.
             const seasons = new Map<string, Candidate>()
             for (const episode of result.records) {
-              if (episode.seasonNumber === 0) continue
+              if (episode.seasonNumber === 0 && !transport.target.includeSpecials) continue
+              const aired =
+                episode.airDateUtc !== undefined &&
+                Date.parse(episode.airDateUtc) + graceMillis(transport) <= now
+              if (mode === "missing" && !aired) continue
               const key = `series:${episode.seriesId}:season:${episode.seasonNumber}`
               const seen = seasons.get(key)
               const oldest =
@@ -189,14 +224,18 @@ export const sonarr = (transport: Transport): ArrApi => {
             }
           }),
         ),
-    eligible: (c) =>
+    eligible: (c, tags) =>
       Effect.gen(function* () {
         let found = series.get(c.seriesId!)
         if (!found) {
           found = yield* transport.get(`/series/${c.seriesId}`, S.Series)
           series.set(c.seriesId!, found)
         }
-        return found.monitored && found.seasons.some((s) => s.seasonNumber === c.seasonNumber && s.monitored)
+        return (
+          found.monitored &&
+          found.seasons.some((s) => s.seasonNumber === c.seasonNumber && s.monitored) &&
+          tags(found.tags)
+        )
       }),
     search: (c) =>
       transport.post(

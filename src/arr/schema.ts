@@ -26,6 +26,12 @@ export const Movie = Schema.Struct({
   hasFile: Schema.optional(Schema.Boolean),
   movieFileId: Schema.optional(Schema.Number),
   lastSearchTime: Schema.optional(Schema.String),
+  minimumAvailability: Schema.optional(Schema.String),
+  inCinemas: Schema.optional(Schema.String),
+  digitalRelease: Schema.optional(Schema.String),
+  physicalRelease: Schema.optional(Schema.String),
+  releaseDate: Schema.optional(Schema.String),
+  tags: Schema.optionalWith(Schema.Array(Schema.Number), { default: () => [] }),
 })
 export type Movie = typeof Movie.Type
 
@@ -45,6 +51,7 @@ export const Series = Schema.Struct({
   id: Schema.Number,
   title: Schema.optional(Schema.String),
   monitored: Schema.Boolean,
+  tags: Schema.optionalWith(Schema.Array(Schema.Number), { default: () => [] }),
   seasons: Schema.optionalWith(
     Schema.Array(Schema.Struct({ seasonNumber: Schema.Number, monitored: Schema.Boolean })),
     { default: () => [] },
@@ -76,3 +83,6 @@ export const QueueRecord = Schema.Struct({
   episodeId: Schema.optional(Schema.Number),
 })
 export type QueueRecord = typeof QueueRecord.Type
+
+export const Tag = Schema.Struct({ id: Schema.Number, label: Schema.String })
+export const Tags = Schema.Array(Tag)

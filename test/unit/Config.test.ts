@@ -192,6 +192,80 @@ describe("configuration", () => {
     }),
   )
 
+  it.effect("the user controls: defaults, globals and per-target overrides", () =>
+    Effect.gen(function* () {
+      const defaults = yield* ok(base)
+      expect(defaults.targets[0]).toMatchObject({
+        includeTags: [],
+        excludeTags: [],
+        maxQueue: undefined,
+        activeHours: undefined,
+        includeSpecials: false,
+      })
+      expect(Duration.toMillis(defaults.targets[0]!.releaseGrace)).toBe(6 * 3_600_000)
+      expect(defaults.timeZone).toBeUndefined()
+      const config = yield* ok({
+        ...base,
+        TZ: "Europe/Berlin",
+        GATHERARR_INCLUDE_TAGS: "4K, HDR ,4k",
+        GATHERARR_EXCLUDE_TAGS: "anime",
+        GATHERARR_MAX_QUEUE: "20",
+        GATHERARR_ACTIVE_HOURS: "23:30-06:00",
+        GATHERARR_RELEASE_GRACE: "1d",
+        GATHERARR_INCLUDE_SPECIALS: "yes",
+        GATHERARR_TARGET_TV_INCLUDE_TAGS: "",
+        GATHERARR_TARGET_TV_EXCLUDE_TAGS: "kids",
+        GATHERARR_TARGET_TV_MAX_QUEUE: "off",
+        GATHERARR_TARGET_TV_ACTIVE_HOURS: "off",
+        GATHERARR_TARGET_TV_RELEASE_GRACE: "0",
+        GATHERARR_TARGET_TV_INCLUDE_SPECIALS: "false",
+      })
+      expect(config.timeZone).toBe("Europe/Berlin")
+      const [movies, tv] = config.targets
+      expect(movies).toMatchObject({
+        includeTags: ["4k", "hdr"],
+        excludeTags: ["anime"],
+        maxQueue: 20,
+        activeHours: { start: 23 * 60 + 30, end: 6 * 60, text: "23:30-06:00" },
+        includeSpecials: true,
+      })
+      expect(Duration.toMillis(movies!.releaseGrace)).toBe(86_400_000)
+      expect(tv).toMatchObject({
+        includeTags: [],
+        excludeTags: ["kids"],
+        maxQueue: undefined,
+        activeHours: undefined,
+        includeSpecials: false,
+      })
+      expect(Duration.toMillis(tv!.releaseGrace)).toBe(0)
+    }),
+  )
+
+  it.effect("the user controls are validated like the rest", () =>
+    Effect.gen(function* () {
+      const problems = yield* problemsOf({
+        ...base,
+        TZ: "Mars/Olympus",
+        GATHERARR_MAX_QUEUE: "0",
+        GATHERARR_ACTIVE_HOURS: "9-5",
+        GATHERARR_RELEASE_GRACE: "soon",
+        GATHERARR_INCLUDE_SPECIALS: "sometimes",
+        GATHERARR_TARGET_TV_ACTIVE_HOURS: "07:00-07:00",
+        GATHERARR_TARGET_TV_INCLUDE_TAGS: "kids",
+        GATHERARR_TARGET_TV_EXCLUDE_TAGS: "KIDS",
+      })
+      expect(problems).toEqual([
+        'GATHERARR_MAX_QUEUE: "0" is out of range (1 to 1000000)',
+        'GATHERARR_ACTIVE_HOURS: "9-5" is not a time window (use HH:MM-HH:MM, e.g. 01:00-07:00)',
+        expect.stringMatching(/^GATHERARR_RELEASE_GRACE: "soon" is not a duration/),
+        'GATHERARR_INCLUDE_SPECIALS: "sometimes" is not a boolean (use true/false, 1/0 or yes/no)',
+        'TZ: "Mars/Olympus" is not a known time zone (use e.g. Europe/London or UTC)',
+        'GATHERARR_TARGET_TV_ACTIVE_HOURS: "07:00-07:00" is an empty window (start and end are equal)',
+        'GATHERARR_TARGET_TV_EXCLUDE_TAGS: tag "kids" is both included and excluded for target "tv"',
+      ])
+    }),
+  )
+
   it.effect("a variable belongs to the target whose name and a known key match it", () =>
     Effect.gen(function* () {
       const config = yield* ok({

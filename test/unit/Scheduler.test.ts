@@ -9,7 +9,7 @@ import * as TestClock from "effect/TestClock"
 import { ArrError } from "../../src/arr/ArrClient.ts"
 import { GatherarrConfig, type GatherarrSettings, type TargetConfig } from "../../src/Config.ts"
 import { Limits } from "../../src/Limits.ts"
-import { FAILURE_BACKOFF, JITTER, nextDelay, Scheduler } from "../../src/Scheduler.ts"
+import { FAILURE_BACKOFF, intoActiveHours, JITTER, nextDelay, Scheduler } from "../../src/Scheduler.ts"
 import { Search } from "../../src/Search.ts"
 import { emptyTarget, State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
@@ -92,6 +92,18 @@ describe("nextDelay", () => {
     )
     expect(delays).toEqual([30_000, 60_000, 120_000, 240_000, 480_000, 600_000, 600_000, 600_000, 600_000])
     expect(Duration.toMillis(FAILURE_BACKOFF)).toBe(30_000)
+  })
+})
+
+describe("intoActiveHours", () => {
+  it("pushes a next run that would fall outside the window to its opening", () => {
+    const activeHours = { start: 60, end: 7 * 60, text: "01:00-07:00" }
+    const t = { ...target("a"), activeHours }
+    const at = (iso: string, hours: number) =>
+      Duration.toMillis(intoActiveHours(t, Date.parse(iso), Duration.hours(hours), "UTC")) / 3_600_000
+    expect(at("2026-01-01T02:00:00Z", 1)).toBe(1) // 03:00, inside
+    expect(at("2026-01-01T06:30:00Z", 1)).toBe(18.5) // 07:30 is outside: to 01:00 next day
+    expect(Duration.toMillis(intoActiveHours(target("b"), 0, Duration.hours(1)))).toBe(3_600_000)
   })
 })
 
