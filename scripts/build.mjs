@@ -1,7 +1,7 @@
 // Bundles the daemon (and the demo) into single ESM files under dist/, and builds the embedding
 // API (dist/index.js, dependencies external) with its type declarations (dist/types).
 import { execFileSync } from "node:child_process"
-import { rmSync } from "node:fs"
+import { chmodSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { build } from "esbuild"
 
@@ -21,7 +21,18 @@ const common = {
   logLevel: "warning",
 }
 
-await build({ ...common, entryPoints: { main: "src/main.ts" }, outdir: "dist" })
+// A signal that arrives while the bundle is still loading ends the process cleanly (exit 0). Once
+// main.ts has started the runtime (which handles signals itself) this handler does nothing; it is
+// never removed, as removing a signal's last listener can lose a signal already on its way.
+const early =
+  "globalThis.__gatherarrStarted = false; const __early = () => { if (!globalThis.__gatherarrStarted) process.exit(0) }; process.on('SIGTERM', __early); process.on('SIGINT', __early);"
+await build({
+  ...common,
+  banner: { js: `#!/usr/bin/env node\n${early}\n${common.banner.js}` },
+  entryPoints: { main: "src/main.ts" },
+  outdir: "dist",
+})
+chmodSync("dist/main.js", 0o755)
 await build({
   ...common,
   entryPoints: { demo: "scripts/demo.ts", simulator: "test/support/serve.ts" },

@@ -59,7 +59,12 @@ export interface GatherarrSettings {
   readonly runOnStart: boolean
   /** The zone for active hours, from `TZ` (undefined: the process's own). */
   readonly timeZone: string | undefined
+  /** The largest response body read from an app (not an environment variable). */
+  readonly maxBodyBytes: number
 }
+
+/** 64 MiB: a whole-library download of a very large Radarr fits; anything bigger is refused. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024
 
 /** Every problem found in the configuration, one line each, each naming its variable. */
 export class ConfigValidationError extends Data.TaggedError("ConfigValidationError")<{
@@ -455,6 +460,7 @@ export const load: Effect.Effect<GatherarrSettings, ConfigValidationError, FileS
       dryRun: dryRun!,
       runOnStart: runOnStart!,
       timeZone,
+      maxBodyBytes: MAX_BODY_BYTES,
     }
   })
 
@@ -481,14 +487,17 @@ const readApiKey = (fs: FileSystem.FileSystem, key: string, problems: Array<stri
       return undefined
     }
     const content = yield* fs.readFileString(file.value).pipe(Effect.either)
+    // A value without a slash may be the key itself, set here by mistake: it is not echoed.
+    const named = file.value.includes("/") ? show(file.value) : "the file it names"
     if (content._tag === "Left") {
       const reason = content.left._tag === "SystemError" ? content.left.reason : "unreadable"
-      problems.push(`${PREFIX}${key}_FILE: cannot read ${show(file.value)} (${describeReason(reason)})`)
+      const hint = file.value.includes("/") ? "" : "; is this the key itself rather than a path?"
+      problems.push(`${PREFIX}${key}_FILE: cannot read ${named} (${describeReason(reason)}${hint})`)
       return undefined
     }
     const secret = content.right.trim()
     if (secret === "") {
-      problems.push(`${PREFIX}${key}_FILE: ${show(file.value)} is empty`)
+      problems.push(`${PREFIX}${key}_FILE: ${named} is empty`)
       return undefined
     }
     return Redacted.make(secret)
@@ -528,6 +537,7 @@ export class GatherarrConfig extends Context.Tag("gatherarr/Config")<GatherarrCo
     dryRun: false,
     runOnStart: true,
     timeZone: undefined,
+    maxBodyBytes: MAX_BODY_BYTES,
     ...overrides,
   })
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The standalone daemon: configuration from the environment, the state file, the JSON logger,
  * Prometheus on /metrics, /health, and the scheduler. Only wiring lives here.

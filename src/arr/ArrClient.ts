@@ -51,9 +51,6 @@ export class ArrError extends Data.TaggedError("ArrError")<{
   }
 }
 
-/** The most Gatherarr reads of one response body. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024
-
 export interface Transport {
   readonly target: TargetConfig
   readonly get: <A, I>(
@@ -76,20 +73,23 @@ export const parseRetryAfter = (value: string | undefined, now: number): Duratio
   return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
 }
 
+/** Reads the body as text, at most `limit` bytes. */
 const readBody = (
   response: HttpClientResponse.HttpClientResponse,
+  limit: number,
   fail: (reason: ArrErrorReason, detail: string) => ArrError,
 ) => {
   const declared = Number(response.headers["content-length"] ?? Number.NaN)
-  if (declared > MAX_BODY_BYTES)
-    return Effect.fail(fail("too_large", `response body of ${declared} bytes exceeds ${MAX_BODY_BYTES}`))
+  if (declared > limit) {
+    return Effect.fail(fail("too_large", `the response body (${declared} bytes) exceeds ${limit} bytes`))
+  }
   return response.stream.pipe(
     Stream.mapError(() => fail("transport", "connection lost while reading the response")),
     Stream.runFoldEffect({ size: 0, chunks: [] as Array<Uint8Array> }, (acc, chunk) => {
       acc.size += chunk.length
       acc.chunks.push(chunk)
-      return acc.size > MAX_BODY_BYTES
-        ? Effect.fail(fail("too_large", `response body exceeds ${MAX_BODY_BYTES} bytes`))
+      return acc.size > limit
+        ? Effect.fail(fail("too_large", `the response body exceeds ${limit} bytes`))
         : Effect.succeed(acc)
     }),
     Effect.map(({ chunks }) => Buffer.concat(chunks).toString("utf8")),
@@ -148,7 +148,7 @@ export class ArrClient extends Effect.Service<ArrClient>()("gatherarr/ArrClient"
             })
           }
           const contentType = response.headers["content-type"] ?? ""
-          const text = yield* readBody(response, fail)
+          const text = yield* readBody(response, config.maxBodyBytes, fail)
           if (!contentType.includes("json")) {
             return yield* fail(
               "decode",

@@ -49,7 +49,7 @@ export type FaultKind =
   | { readonly kind: "reset" }
   | { readonly kind: "malformed" }
   | { readonly kind: "html" }
-  | { readonly kind: "oversized"; readonly bytes: number }
+  | { readonly kind: "oversized"; readonly bytes: number; readonly chunked?: boolean }
 
 export type Fault = FaultKind & {
   /** Which requests: a path suffix (after /api/v3) or regular expression, optionally a method. */
@@ -368,10 +368,22 @@ export class Simulator {
         res.writeHead(200, { "content-type": "text/html" })
         res.end("<!doctype html><html><body><form>Sign in</form></body></html>")
         return true
-      case "oversized":
-        res.writeHead(200, { "content-type": "application/json" })
-        res.end(`{"padding":"${"x".repeat(fault.bytes)}"}`)
+      case "oversized": {
+        const body = `{"padding":"${"x".repeat(fault.bytes)}"}`
+        if (fault.chunked) {
+          // No content-length: the size shows only while reading.
+          res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" })
+          for (let i = 0; i < body.length; i += 65_536) res.write(body.slice(i, i + 65_536))
+          res.end()
+        } else {
+          res.writeHead(200, {
+            "content-type": "application/json",
+            "content-length": String(Buffer.byteLength(body)),
+          })
+          res.end(body)
+        }
         return true
+      }
     }
   }
 

@@ -320,6 +320,19 @@ describe("configuration", () => {
     }),
   )
 
+  it.effect("a key set in _API_KEY_FILE by mistake is not echoed", () =>
+    Effect.gen(function* () {
+      const problems = yield* problemsOf({
+        GATHERARR_TARGETS: "a:radarr",
+        GATHERARR_TARGET_A_URL: "http://a",
+        GATHERARR_TARGET_A_API_KEY_FILE: SECRET,
+      })
+      expect(problems).toEqual([
+        "GATHERARR_TARGET_A_API_KEY_FILE: cannot read the file it names (no such file; is this the key itself rather than a path?)",
+      ])
+    }),
+  )
+
   it.effect("an unreadable key file is reported", () =>
     Effect.gen(function* () {
       if (process.getuid?.() === 0) return // root reads everything
