@@ -26,8 +26,19 @@ const common = {
 // never removed, as removing a signal's last listener can lose a signal already on its way.
 const early =
   "globalThis.__gatherarrStarted = false; const __early = () => { if (!globalThis.__gatherarrStarted) process.exit(0) }; process.on('SIGTERM', __early); process.on('SIGINT', __early);"
+// `ws` and `mime` are only reached by WebSocket upgrades and file responses, which Gatherarr never
+// serves: stand-ins keep them out of the daemon's bundle (less to parse at every start).
+const stubs = {
+  name: "stubs",
+  setup(b) {
+    b.onResolve({ filter: /^(ws|mime)$/ }, (args) => ({
+      path: new URL(`./stubs/${args.path}.js`, import.meta.url).pathname,
+    }))
+  },
+}
 await build({
   ...common,
+  plugins: [stubs],
   banner: { js: `#!/usr/bin/env node\n${early}\n${common.banner.js}` },
   entryPoints: { main: "src/main.ts" },
   outdir: "dist",
@@ -35,7 +46,7 @@ await build({
 chmodSync("dist/main.js", 0o755)
 await build({
   ...common,
-  entryPoints: { demo: "scripts/demo.ts", simulator: "test/support/serve.ts" },
+  entryPoints: { demo: "scripts/demo.ts", bench: "scripts/bench.ts", simulator: "test/support/serve.ts" },
   outdir: "dist",
 })
 await build({

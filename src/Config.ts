@@ -278,6 +278,9 @@ const DEFAULTS = {
 
 type GlobalKey = keyof typeof DEFAULTS
 
+/** The global keys, `GATHERARR_<KEY>`. */
+export const GLOBAL_KEYS = Object.keys(DEFAULTS) as ReadonlyArray<GlobalKey>
+
 const intervalRule = atLeast(Duration.minutes(1), "of 1m")
 const positive = atLeast(Duration.millis(1), "of 1ms")
 

@@ -7,11 +7,9 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import { GatherarrConfig } from "./Config.ts"
-import { State, searchesInLastHour } from "./State.ts"
+import { recentSearches, State } from "./State.ts"
 
 export type Slot = "granted" | "hourly_cap" | "stopping"
-
-const HOUR = 3_600_000
 
 export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
   effect: Effect.gen(function* () {
@@ -23,7 +21,7 @@ export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
     /** Takes one search from the hourly budget, atomically, and persists it. */
     const reserve = Effect.flatMap(Clock.currentTimeMillis, (now) =>
       state.modify((s): readonly [boolean, typeof s] => {
-        const recent = s.searches.filter((at) => Date.parse(at) > now - HOUR)
+        const recent = recentSearches(s, now)
         if (recent.length >= config.maxSearchesPerHour) return [false, { ...s, searches: recent }]
         return [true, { ...s, searches: [...recent, new Date(now).toISOString()] }]
       }),
@@ -44,10 +42,6 @@ export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
                 ),
           ),
         ),
-      /** Searches left in the current rolling hour. */
-      remainingThisHour: Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.map(state.get, (s) => Math.max(0, config.maxSearchesPerHour - searchesInLastHour(s, now))),
-      ),
       stop: Ref.set(stopping, true),
       stopping: Ref.get(stopping),
     }

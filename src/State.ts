@@ -112,9 +112,9 @@ export const updateTarget = (
 export const setItem = (state: StateFile, target: string, key: string, item: ItemState): StateFile =>
   updateTarget(state, target, (t) => ({ ...t, items: { ...t.items, [key]: item } }))
 
-/** Searches counted against the hourly cap at `now`. */
-export const searchesInLastHour = (state: StateFile, now: number): number =>
-  state.searches.filter((at) => Date.parse(at) > now - HOUR).length
+/** The searches that count against the hourly cap at `now`. */
+export const recentSearches = (state: StateFile, now: number): ReadonlyArray<string> =>
+  state.searches.filter((at) => Date.parse(at) > now - HOUR)
 
 /**
  * Items that have not been searched nor seen in the wanted list for longer than the cooldown are
@@ -180,7 +180,6 @@ export class State extends Effect.Service<State>()("gatherarr/State", {
       /** Applies a change that also returns a value, and persists it. */
       modify: <A>(f: (state: StateFile) => readonly [A, StateFile]) =>
         Effect.zipLeft(Ref.modify(ref, f), persist),
-      persist,
       /** Whether the last write failed (the next change retries it). */
       dirty: Ref.get(dirty),
     }

@@ -64,6 +64,34 @@ const older = (a: string | undefined, b: string | undefined) =>
   a === undefined || b === undefined ? undefined : [a, b].sort()[0]
 const QUEUE_PAGE_SIZE = 500
 
+/**
+ * Grabbed records for one item since a time: the item's own history endpoint, or, where the app
+ * has none (404), `history/since` filtered to the item.
+ */
+const itemHistory = (
+  transport: Transport,
+  byItem: readonly [path: string, params: Record<string, number>],
+  since: Date,
+  belongs: (record: typeof S.HistoryRecord.Type) => boolean,
+  extra: Record<string, boolean> = {},
+) =>
+  transport.get(byItem[0], S.History, { ...byItem[1], eventType: 1 }).pipe(
+    Effect.catchAll((error) =>
+      error.status === 404
+        ? transport
+            .get("/history/since", S.History, {
+              date: new Date(Math.floor(since.getTime() / 1000) * 1000 - 1000)
+                .toISOString()
+                .replace(".000Z", "Z"),
+              eventType: 1,
+              ...extra,
+            })
+            .pipe(Effect.map((records) => records.filter(belongs)))
+        : Effect.fail(error),
+    ),
+    Effect.map((records) => countGrabs(records, since)),
+  )
+
 const countGrabs = (records: ReadonlyArray<typeof S.HistoryRecord.Type>, since: Date) => {
   const from = Math.floor(since.getTime() / 1000) * 1000 - 1000
   const downloads = new Set(
@@ -175,15 +203,18 @@ export const radarr = (transport: Transport): ArrApi => {
     eligible: (c, tags) => Effect.succeed(tags(c.tags ?? [])),
     search: (c) => transport.post("/command", { name: "MoviesSearch", movieIds: [c.movieId] }, S.Command),
     grabs: (c, since) =>
-      transport
-        .get("/history/movie", S.History, { movieId: c.movieId!, eventType: 1 })
-        .pipe(Effect.map((records) => countGrabs(records, since))),
+      itemHistory(
+        transport,
+        ["/history/movie", { movieId: c.movieId! }],
+        since,
+        (r) => r.movieId === c.movieId,
+      ),
     logFields: (c) => ({ movie_id: c.movieId! }),
   }
 }
 
 export const sonarr = (transport: Transport): ArrApi => {
-  const series = new Map<number, S.Series>()
+  const series = new Map<number, S.Series | undefined>()
   return {
     ...common(transport, "Sonarr", (r) =>
       r.seriesId !== undefined && r.seasonNumber !== undefined
@@ -226,13 +257,20 @@ export const sonarr = (transport: Transport): ArrApi => {
         ),
     eligible: (c, tags) =>
       Effect.gen(function* () {
-        let found = series.get(c.seriesId!)
-        if (!found) {
-          found = yield* transport.get(`/series/${c.seriesId}`, S.Series)
-          series.set(c.seriesId!, found)
+        if (!series.has(c.seriesId!)) {
+          // One series, or, where the app cannot answer for one (404), the whole list once.
+          const one = yield* transport.get(`/series/${c.seriesId}`, S.Series).pipe(
+            Effect.map((found) => [found]),
+            Effect.catchAll((error) =>
+              error.status === 404 ? transport.get("/series", Schema.Array(S.Series)) : Effect.fail(error),
+            ),
+          )
+          for (const found of one) series.set(found.id, found)
+          if (!series.has(c.seriesId!)) series.set(c.seriesId!, undefined)
         }
+        const found = series.get(c.seriesId!)
         return (
-          found.monitored &&
+          found?.monitored === true &&
           found.seasons.some((s) => s.seasonNumber === c.seasonNumber && s.monitored) &&
           tags(found.tags)
         )
@@ -244,13 +282,13 @@ export const sonarr = (transport: Transport): ArrApi => {
         S.Command,
       ),
     grabs: (c, since) =>
-      transport
-        .get("/history/series", S.History, {
-          seriesId: c.seriesId!,
-          seasonNumber: c.seasonNumber!,
-          eventType: 1,
-        })
-        .pipe(Effect.map((records) => countGrabs(records, since))),
+      itemHistory(
+        transport,
+        ["/history/series", { seriesId: c.seriesId!, seasonNumber: c.seasonNumber! }],
+        since,
+        (r) => r.seriesId === c.seriesId && (r.episode?.seasonNumber ?? c.seasonNumber) === c.seasonNumber,
+        { includeEpisode: true },
+      ),
     logFields: (c) => ({ series_id: c.seriesId!, season_number: c.seasonNumber! }),
   }
 }

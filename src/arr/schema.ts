@@ -73,6 +73,9 @@ export const HistoryRecord = Schema.Struct({
   date: Schema.String,
   downloadId: Schema.optional(Schema.String),
   eventType: Schema.Union(Schema.String, Schema.Number),
+  movieId: Schema.optional(Schema.Number),
+  seriesId: Schema.optional(Schema.Number),
+  episode: Schema.optional(Schema.Struct({ seasonNumber: Schema.Number })),
 })
 export const History = Schema.Array(HistoryRecord)
 

@@ -4,18 +4,15 @@ import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
 import { ALLOWED_COMMANDS } from "../support/harness.ts"
-import { freePort, type Running, startMain, waitForStatus } from "../support/process.ts"
+import { cleanupList, freePort, type Running, startMain, waitForStatus } from "../support/process.ts"
 import { hasPromtool, promtool } from "../support/promtool.ts"
 import { Simulator } from "../support/simulator.ts"
 
 const RADARR_KEY = "radarr-KEY-e2e-7f3a9c"
 const SONARR_KEY = "sonarr-KEY-e2e-2b8d41"
 
-const cleanup: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step()
-  cleanup.length = 0
-})
+const cleanup = cleanupList()
+afterEach(cleanup.run)
 
 const setup = async (
   extra: Record<string, string> = {},
@@ -50,14 +47,8 @@ const setup = async (
     ...extra,
   }
   const base = `http://127.0.0.1:${port}`
-  const run = (without: ReadonlyArray<string> = []) => {
-    const running = startMain(Object.fromEntries(Object.entries(env).filter(([k]) => !without.includes(k))))
-    cleanup.push(async () => {
-      if (running.child.exitCode === null) running.child.kill("SIGKILL")
-      await running.exited
-    })
-    return running
-  }
+  const run = (without: ReadonlyArray<string> = []) =>
+    cleanup.launch(Object.fromEntries(Object.entries(env).filter(([k]) => !without.includes(k))))
   return { radarr, sonarr, dir, env, base, run }
 }
 

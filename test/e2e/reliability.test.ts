@@ -4,17 +4,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
-import { freePort, type Running, startMain, waitForStatus } from "../support/process.ts"
+import { cleanupList, freePort, type Running, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
 
 const RADARR_KEY = "rAdArR-dIsTiNcT-key-8e31f0c2"
 const SONARR_KEY = "sOnArR-dIsTiNcT-key-4b77a9d1"
 
-const cleanup: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step()
-  cleanup.length = 0
-})
+const cleanup = cleanupList()
+afterEach(cleanup.run)
 
 const sims = async () => {
   const radarr = await Simulator.start({ app: "radarr", apiKey: RADARR_KEY, movies: 30 })
@@ -26,14 +23,7 @@ const sims = async () => {
   return { radarr, sonarr }
 }
 
-const launch = (env: Record<string, string>) => {
-  const running = startMain(env)
-  cleanup.push(async () => {
-    if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGKILL")
-    await running.exited
-  })
-  return running
-}
+const launch = cleanup.launch
 
 const baseEnv = async (radarr: Simulator, sonarr: Simulator, extra: Record<string, string> = {}) => {
   const dir = mkdtempSync(join(tmpdir(), "gatherarr-rel-"))

@@ -213,6 +213,35 @@ describe("Sonarr", () => {
   )
 })
 
+describe("apps without per-item endpoints", () => {
+  it.live(
+    "grabs come from history/since and series from the series list when the per-item endpoints 404",
+    () =>
+      Effect.gen(function* () {
+        const radarr = yield* Effect.promise(() =>
+          start({ app: "radarr", movies: 30, grabProbability: 1, itemEndpoints: false }),
+        )
+        const sonarr = yield* Effect.promise(() =>
+          start({ app: "sonarr", series: 4, grabProbability: 1, itemEndpoints: false }),
+        )
+        yield* runAll([
+          targetFor(radarr, "movies", { maxSearchesPerRun: 2 }),
+          targetFor(sonarr, "tv", { maxSearchesPerRun: 2 }),
+        ])
+        const items = (yield* (yield* State).get).targets
+        expect(Object.values(items.movies!.items).map((i) => i.lastResult)).toEqual(["grabbed", "grabbed"])
+        expect(Object.values(items.tv!.items).map((i) => i.lastResult)).toEqual(["grabbed", "grabbed"])
+        expect(radarr.count("/history/since")).toBe(2)
+        expect(sonarr.count("/series")).toBe(1)
+        expect(
+          sonarr.requests
+            .filter((r) => r.path === "/history/since")
+            .every((r) => r.query.includeEpisode === "true"),
+        ).toBe(true)
+      }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+})
+
 describe("limits", () => {
   it.live("the hourly cap holds across targets and across a restart", () =>
     Effect.gen(function* () {

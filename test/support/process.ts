@@ -89,6 +89,30 @@ export const startMain = (env: Record<string, string>): Running => {
   return { child, stdout, stderr, logs, waitFor, exited }
 }
 
+/**
+ * Cleanup steps for a test file: register with `push`, run (last first) by `run` in `afterEach`.
+ * `launch` starts dist/main.js and makes sure it is gone after the test.
+ */
+export const cleanupList = () => {
+  const steps: Array<() => Promise<unknown>> = []
+  return {
+    push: (...more: Array<() => Promise<unknown>>) => steps.push(...more),
+    run: async () => {
+      for (const step of steps.reverse()) await step()
+      steps.length = 0
+    },
+    launch: (env: Record<string, string>) => {
+      const running = startMain(env)
+      steps.push(async () => {
+        if (running.child.exitCode === null && running.child.signalCode === null)
+          running.child.kill("SIGKILL")
+        await running.exited
+      })
+      return running
+    },
+  }
+}
+
 /** Polls a URL until it answers with the status. */
 export const waitForStatus = async (url: string, status: number, timeoutMs = 15_000) => {
   const deadline = Date.now() + timeoutMs

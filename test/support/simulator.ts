@@ -31,6 +31,8 @@ export interface SimulatorOptions {
   readonly commandRunMs?: number
   /** false: the wanted endpoints answer 404, as Radarr before 5.6 does. */
   readonly wantedEndpoints?: boolean
+  /** false: the per-item endpoints (history/movie, history/series, series/{id}) answer 404. */
+  readonly itemEndpoints?: boolean
   readonly tags?: ReadonlyArray<{ id: number; label: string }>
 }
 
@@ -440,7 +442,18 @@ export class Simulator {
     }
     if (method === "GET" && path === "/history/since") {
       const since = Date.parse(q.get("date") ?? "")
-      return [200, this.history.filter((h) => Date.parse(h.date) >= since)]
+      const withEpisode = q.get("includeEpisode") === "true"
+      return [
+        200,
+        this.history
+          .filter((h) => Date.parse(h.date) >= since)
+          .map(({ seasonNumber, ...h }) =>
+            withEpisode && seasonNumber !== undefined ? { ...h, episode: { seasonNumber } } : h,
+          ),
+      ]
+    }
+    if (this.options.itemEndpoints === false && /^\/(history\/(movie|series)|series\/\d+)$/.test(path)) {
+      return [404, { message: "NotFound" }]
     }
     if (method === "GET" && path === "/history/movie" && radarr) {
       return [200, this.history.filter((h) => h.movieId === int("movieId")).reverse()]
@@ -453,6 +466,7 @@ export class Simulator {
         200,
         this.history
           .filter((h) => h.seriesId === seriesId && (season === undefined || h.seasonNumber === season))
+          .map(({ seasonNumber: _, ...h }) => h)
           .reverse(),
       ]
     }
@@ -506,8 +520,9 @@ export class Simulator {
     if (method === "GET" && (path === "/wanted/missing" || path === "/wanted/cutoff")) {
       const monitored = q.get("monitored") !== "false"
       const now = Date.now()
+      const byId = new Map(this.series.map((s) => [s.id, s]))
       const rows = this.episodes.filter((e) => {
-        const series = this.series.find((s) => s.id === e.seriesId)!
+        const series = byId.get(e.seriesId)!
         const isMonitored = e.monitored && series.monitored
         if (isMonitored !== monitored) return false
         return path === "/wanted/missing"
@@ -599,7 +614,7 @@ export class Simulator {
       tags: s.tags,
       added: "2024-01-02T03:04:05Z",
       seasons: s.seasons.map((season) => {
-        const eps = this.episodes.filter((e) => e.seriesId === s.id && e.seasonNumber === season.seasonNumber)
+        const eps = this.episodesOf(s.id).filter((e) => e.seasonNumber === season.seasonNumber)
         const aired = (e: Episode) => e.airDateUtc !== undefined && Date.parse(e.airDateUtc) <= now
         return {
           seasonNumber: season.seasonNumber,
@@ -614,6 +629,15 @@ export class Simulator {
         }
       }),
     }
+  }
+
+  private episodesOf(seriesId: number): Array<Episode> {
+    // Episodes are generated series by series, so each series' episodes are contiguous.
+    const first = this.episodes.findIndex((e) => e.seriesId === seriesId)
+    if (first === -1) return []
+    let end = first
+    while (end < this.episodes.length && this.episodes[end]!.seriesId === seriesId) end++
+    return this.episodes.slice(first, end)
   }
 
   private episodeResource(e: Episode) {
@@ -737,9 +761,8 @@ export class Simulator {
         return
       }
       const now = Date.now()
-      const wanted = this.episodes.filter(
+      const wanted = this.episodesOf(seriesId).filter(
         (e) =>
-          e.seriesId === seriesId &&
           e.seasonNumber === seasonNumber &&
           e.monitored &&
           !e.hasFile &&

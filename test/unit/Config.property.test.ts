@@ -5,36 +5,9 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import fc from "fast-check"
-import { ConfigValidationError, load, TARGET_KEYS } from "../../src/Config.ts"
+import { ConfigValidationError, GLOBAL_KEYS, load, TARGET_KEYS } from "../../src/Config.ts"
 
 const SECRET = "pr0p-s3cret-KEY"
-const GLOBALS = [
-  "STATE_PATH",
-  "INTERVAL",
-  "MAX_SEARCHES_PER_RUN",
-  "MAX_SEARCHES_PER_HOUR",
-  "CONCURRENCY",
-  "COOLDOWN",
-  "SEARCH",
-  "REQUEST_TIMEOUT",
-  "RETRY_ATTEMPTS",
-  "RETRY_BASE_DELAY",
-  "RETRY_MAX_DELAY",
-  "COMMAND_TIMEOUT",
-  "COMMAND_POLL_INTERVAL",
-  "HTTP_HOST",
-  "HTTP_PORT",
-  "LOG_LEVEL",
-  "SHUTDOWN_TIMEOUT",
-  "DRY_RUN",
-  "RUN_ON_START",
-  "INCLUDE_TAGS",
-  "EXCLUDE_TAGS",
-  "MAX_QUEUE",
-  "ACTIVE_HOURS",
-  "RELEASE_GRACE",
-  "INCLUDE_SPECIALS",
-]
 
 /** Values that are often almost right. */
 const value = fc.oneof(
@@ -65,7 +38,7 @@ const name = fc.oneof(
 const env = fc
   .record({
     targets: fc.array(fc.tuple(name, fc.constantFrom("radarr", "sonarr", "lidarr", "")), { maxLength: 3 }),
-    globals: fc.dictionary(fc.constantFrom(...GLOBALS), value, { maxKeys: 6 }),
+    globals: fc.dictionary(fc.constantFrom(...GLOBAL_KEYS), value, { maxKeys: 6 }),
     perTarget: fc.array(fc.tuple(name, fc.constantFrom(...TARGET_KEYS, "URLS", "TYPO"), value), {
       maxLength: 8,
     }),
