@@ -79,7 +79,6 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         }
         const needed = target.maxSearchesPerRun
         const pageSize = Math.min(250, Math.max(25, needed * 3))
-        const collected: Array<Candidate> = []
         const seen = new Set<string>()
         let skipped = 0
         const skip = (candidate: Candidate, why: string) =>
@@ -88,36 +87,46 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
             Effect.logDebug(`skipped: ${why}`).pipe(Effect.annotateLogs(api.logFields(candidate))),
           )
 
-        for (const mode of target.search) {
-          for (let page = 1; page <= MAX_PAGES && needed > 0; page++) {
-            const result = yield* api.wanted(mode, page, pageSize, now)
-            for (const candidate of result.candidates) {
-              if (seen.has(candidate.key)) continue
-              seen.add(candidate.key)
-              const item = items[candidate.key]
-              if (queue.keys.has(candidate.key)) {
-                yield* skip(candidate, "already in the download queue")
-              } else if (
-                !config.dryRun &&
-                item !== undefined &&
-                Date.parse(item.lastProcessedAt) + Duration.toMillis(target.cooldown) > now
-              ) {
-                yield* skip(candidate, "cooldown has not elapsed")
-              } else {
-                collected.push(candidate)
-              }
+        // The wanted lists, page by page, as far as this run needs them.
+        const sources = target.search.map((mode) => ({ mode, page: 1, done: needed === 0 }))
+        const pending: Array<Candidate> = []
+        const readPage = Effect.gen(function* () {
+          const source = sources.find((s) => !s.done)
+          if (!source) return false
+          const result = yield* api.wanted(source.mode, source.page, pageSize, now)
+          source.page++
+          source.done = result.last || source.page > MAX_PAGES
+          for (const candidate of result.candidates) {
+            if (seen.has(candidate.key)) continue
+            seen.add(candidate.key)
+            const item = items[candidate.key]
+            if (queue.keys.has(candidate.key)) {
+              yield* skip(candidate, "already in the download queue")
+            } else if (
+              item !== undefined &&
+              Date.parse(item.lastProcessedAt) + Duration.toMillis(target.cooldown) > now
+            ) {
+              yield* skip(candidate, "cooldown has not elapsed")
+            } else {
+              pending.push(candidate)
             }
-            const fresh = collected.filter((c) => items[c.key] === undefined).length
-            if (fresh >= needed || result.last) break
           }
-        }
+          return true
+        })
 
+        // Best first; an item the wanted list cannot judge (tags; Sonarr: season monitored) is
+        // checked only when it would be picked, and more pages are read while picks are missing.
         const picks: Array<Candidate> = []
-        for (const candidate of order(collected, items)) {
-          if (picks.length >= needed) {
-            yield* skip(candidate, "the per-run limit is reached")
-          } else if (yield* api.eligible(candidate, tags)) {
-            picks.push(candidate)
+        while (picks.length < needed) {
+          while (pending.filter((c) => items[c.key] === undefined).length < needed - picks.length) {
+            if (!(yield* readPage)) break
+          }
+          if (pending.length === 0) break
+          const ordered = order(pending, items)
+          pending.length = 0
+          for (const candidate of ordered) {
+            if (picks.length >= needed) yield* skip(candidate, "the per-run limit is reached")
+            else if (yield* api.eligible(candidate, tags)) picks.push(candidate)
           }
         }
         // Remember when wanted items we track were last seen, so pruning keeps them.

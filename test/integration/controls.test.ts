@@ -76,6 +76,24 @@ describe("tag filters", () => {
     }).pipe(Effect.provide(searchLayer(settings([])))),
   )
 
+  it.live(
+    "tagged items deep in the wanted list are still found: pages are read until the picks are made",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* start({ app: "radarr", movies: 400, tags: [{ id: 1, label: "4k" }] })
+        const wanted = wantedMovies(sim)
+        // The most recently searched come last in the wanted list's order.
+        const deep = wanted.slice(-4)
+        for (const [i, m] of deep.entries()) {
+          m.tags = [1]
+          m.lastSearchTime = new Date(Date.now() - i * 60_000).toISOString()
+        }
+        yield* run(targetFor(sim, "movies", { maxSearchesPerRun: 10, includeTags: ["4k"] }))
+        expect(searchedMovies(sim).sort()).toEqual(deep.map((m) => m.id).sort())
+        expect(sim.count("/wanted/missing")).toBeGreaterThan(1)
+      }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
   it.live("Sonarr: tags are the series' tags", () =>
     Effect.gen(function* () {
       const sim = yield* start({ app: "sonarr", series: 6, tags: [{ id: 5, label: "kids" }] })

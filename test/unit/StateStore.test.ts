@@ -6,13 +6,14 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import { GatherarrConfig } from "../../src/Config.ts"
 import * as Metrics from "../../src/Metrics.ts"
-import { decode, empty, encode, State, type StateFile, setItem } from "../../src/State.ts"
+import { decode, empty, encode, prune, State, type StateFile, setItem } from "../../src/State.ts"
 import { makeFileStore, StateStore } from "../../src/StateStore.ts"
 import { captureLogs } from "../support/harness.ts"
 
@@ -101,6 +102,28 @@ describe("state file format", () => {
 
   it("a newer version is recognised as such", () => {
     expect(decode('{"version":2}')).toEqual({ _tag: "FutureVersion", version: 2 })
+  })
+})
+
+describe("pruning", () => {
+  const day = 86_400_000
+  const now = Date.UTC(2026, 5, 1)
+  const at = (daysAgo: number) => new Date(now - daysAgo * day).toISOString()
+
+  it("drops items neither searched nor seen in a wanted list for longer than the cooldown, keeps the rest", () => {
+    const target = {
+      consecutiveFailures: 0,
+      items: {
+        "movie:1": { lastProcessedAt: at(1), lastResult: "not_found" as const },
+        "movie:2": { lastProcessedAt: at(9), lastResult: "not_found" as const },
+        "movie:3": { lastProcessedAt: at(9), lastResult: "grabbed" as const, lastSeenAt: at(2) },
+        "movie:4": { lastProcessedAt: at(30), lastResult: "failed" as const, lastSeenAt: at(8) },
+      },
+    }
+    expect(Object.keys(prune(target, now, Duration.days(7)).items)).toEqual(["movie:1", "movie:3"])
+    // Nothing to drop: the same object.
+    const kept = prune(target, now, Duration.days(60))
+    expect(kept).toBe(target)
   })
 })
 
