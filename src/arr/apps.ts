@@ -123,7 +123,7 @@ const common = (
     ),
   ),
   queue: Effect.gen(function* () {
-    const keys = new Set<string>()
+    const records: Array<S.QueueRecord> = []
     let total = 0
     for (let page = 1; page <= PAGE_LIMIT; page++) {
       const result = yield* transport.get("/queue", S.Paged(S.QueueRecord), {
@@ -131,14 +131,25 @@ const common = (
         pageSize: QUEUE_PAGE_SIZE,
       })
       total = result.totalRecords
-      for (const record of result.records) {
-        const key = queueKey(record)
-        if (key) keys.add(key)
-      }
+      records.push(...result.records)
       if (page * QUEUE_PAGE_SIZE >= result.totalRecords || result.records.length === 0) break
     }
-    return { keys, total }
-  }),
+    return { records, total }
+  }).pipe(
+    // Where the paged queue is missing (404), the unpaged `queue/details` says the same.
+    Effect.catchAll((error) =>
+      error.status === 404
+        ? Effect.map(transport.get("/queue/details", Schema.Array(S.QueueRecord)), (records) => ({
+            records,
+            total: records.length,
+          }))
+        : Effect.fail(error),
+    ),
+    Effect.map(({ records, total }) => ({
+      keys: new Set(records.flatMap((record) => queueKey(record) ?? [])),
+      total,
+    })),
+  ),
   command: (id: number) => transport.get(`/command/${id}`, S.Command),
   tags: transport
     .get("/tag", S.Tags)

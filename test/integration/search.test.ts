@@ -242,6 +242,30 @@ describe("apps without per-item endpoints", () => {
   )
 })
 
+describe("apps without the paged queue", () => {
+  it.live(
+    "the queue comes from queue/details when /queue answers 404, and queued items are still skipped",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 30 }))
+        sim.inject({ kind: "status", status: 404, path: "/queue", times: Number.POSITIVE_INFINITY })
+        const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile)
+        for (const movie of eligible.slice(1)) {
+          sim.queue.push({
+            id: 1000 + movie.id,
+            movieId: movie.id,
+            downloadId: `q${movie.id}`,
+            status: "downloading",
+          })
+        }
+        const [exit] = yield* runAll([targetFor(sim, "movies")])
+        expect(Exit.isSuccess(exit!)).toBe(true)
+        expect(sim.count("/queue/details")).toBe(1)
+        expect(sim.commandBodies).toEqual([{ name: "MoviesSearch", movieIds: [eligible[0]!.id] }])
+      }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+})
+
 describe("limits", () => {
   it.live("the hourly cap holds across targets and across a restart", () =>
     Effect.gen(function* () {
@@ -402,9 +426,12 @@ describe("faults", () => {
 
   it.live("404 is not retried", () =>
     Effect.gen(function* () {
-      const { sim, exit } = yield* oneRun({ app: "radarr" }, { kind: "status", status: 404, path: "/queue" })
+      const { sim, exit } = yield* oneRun(
+        { app: "radarr" },
+        { kind: "status", status: 404, path: "/system/status" },
+      )
       expect(failureOf(exit).status).toBe(404)
-      expect(sim.count("/queue")).toBe(1)
+      expect(sim.count("/system/status")).toBe(1)
     }).pipe(Effect.provide(searchLayer(settings([])))),
   )
 
