@@ -302,7 +302,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
           yield* Effect.logDebug("searches not sent").pipe(
             Effect.annotateLogs({
               count: denied.length,
-              why: denied.includes("stopping") ? "stopping" : "hourly cap",
+              why: [...new Set(denied)].join(", "),
             }),
           )
         }

@@ -1,10 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
 import { ALLOWED_COMMANDS } from "../support/harness.ts"
-import { cleanupList, freePort, type Running, startMain, waitForStatus } from "../support/process.ts"
+import { cleanupList, daemonEnv, type Running, startMain, waitForStatus } from "../support/process.ts"
 import { hasPromtool, promtool } from "../support/promtool.ts"
 import { Simulator } from "../support/simulator.ts"
 
@@ -30,23 +29,7 @@ const setup = async (
     () => radarr.close(),
     () => sonarr.close(),
   )
-  const dir = mkdtempSync(join(tmpdir(), "gatherarr-e2e-"))
-  const port = await freePort()
-  const env = {
-    GATHERARR_TARGETS: "movies:radarr,tv:sonarr",
-    GATHERARR_TARGET_MOVIES_URL: radarr.url,
-    GATHERARR_TARGET_MOVIES_API_KEY: RADARR_KEY,
-    GATHERARR_TARGET_TV_URL: sonarr.url,
-    GATHERARR_TARGET_TV_API_KEY: SONARR_KEY,
-    GATHERARR_MAX_SEARCHES_PER_RUN: "2",
-    GATHERARR_COMMAND_POLL_INTERVAL: "50ms",
-    GATHERARR_STATE_PATH: join(dir, "state.json"),
-    GATHERARR_HTTP_HOST: "127.0.0.1",
-    GATHERARR_HTTP_PORT: String(port),
-    GATHERARR_SHUTDOWN_TIMEOUT: "3s",
-    ...extra,
-  }
-  const base = `http://127.0.0.1:${port}`
+  const { dir, env, base } = await daemonEnv(radarr, sonarr, extra)
   const run = (without: ReadonlyArray<string> = []) =>
     cleanup.launch(Object.fromEntries(Object.entries(env).filter(([k]) => !without.includes(k))))
   return { radarr, sonarr, dir, env, base, run }

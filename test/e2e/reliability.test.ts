@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
-import { cleanupList, freePort, type Running, waitForStatus } from "../support/process.ts"
+import { cleanupList, daemonEnv, type Running, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
 
 const RADARR_KEY = "rAdArR-dIsTiNcT-key-8e31f0c2"
@@ -25,30 +25,7 @@ const sims = async () => {
 
 const launch = cleanup.launch
 
-const baseEnv = async (radarr: Simulator, sonarr: Simulator, extra: Record<string, string> = {}) => {
-  const dir = mkdtempSync(join(tmpdir(), "gatherarr-rel-"))
-  const port = await freePort()
-  return {
-    dir,
-    base: `http://127.0.0.1:${port}`,
-    env: {
-      GATHERARR_TARGETS: "movies:radarr,tv:sonarr",
-      GATHERARR_TARGET_MOVIES_URL: radarr.url,
-      GATHERARR_TARGET_MOVIES_API_KEY: RADARR_KEY,
-      GATHERARR_TARGET_TV_URL: sonarr.url,
-      GATHERARR_TARGET_TV_API_KEY: SONARR_KEY,
-      GATHERARR_MAX_SEARCHES_PER_RUN: "2",
-      GATHERARR_COMMAND_POLL_INTERVAL: "50ms",
-      GATHERARR_RETRY_BASE_DELAY: "50ms",
-      GATHERARR_RETRY_MAX_DELAY: "200ms",
-      GATHERARR_STATE_PATH: join(dir, "state.json"),
-      GATHERARR_HTTP_HOST: "127.0.0.1",
-      GATHERARR_HTTP_PORT: String(port),
-      GATHERARR_SHUTDOWN_TIMEOUT: "3s",
-      ...extra,
-    },
-  }
-}
+const baseEnv = daemonEnv
 
 const outcomes = (running: Running, target: string) =>
   running

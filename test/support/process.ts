@@ -1,8 +1,10 @@
 /** Runs the built `dist/main.js` as a child process, as users do, and watches its output. */
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
+import type { Simulator } from "./simulator.ts"
 
 export const MAIN = join(import.meta.dirname, "..", "..", "dist", "main.js")
 
@@ -16,6 +18,35 @@ export const freePort = () =>
       )
     })
   })
+
+/**
+ * The environment of a daemon with two targets, `movies` (the Radarr) and `tv` (the Sonarr), a
+ * fresh state directory, a free port and fast timings; `extra` overrides.
+ */
+export const daemonEnv = async (radarr: Simulator, sonarr: Simulator, extra: Record<string, string> = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), "gatherarr-e2e-"))
+  const port = await freePort()
+  return {
+    dir,
+    base: `http://127.0.0.1:${port}`,
+    env: {
+      GATHERARR_TARGETS: "movies:radarr,tv:sonarr",
+      GATHERARR_TARGET_MOVIES_URL: radarr.url,
+      GATHERARR_TARGET_MOVIES_API_KEY: radarr.apiKey,
+      GATHERARR_TARGET_TV_URL: sonarr.url,
+      GATHERARR_TARGET_TV_API_KEY: sonarr.apiKey,
+      GATHERARR_MAX_SEARCHES_PER_RUN: "2",
+      GATHERARR_COMMAND_POLL_INTERVAL: "50ms",
+      GATHERARR_RETRY_BASE_DELAY: "50ms",
+      GATHERARR_RETRY_MAX_DELAY: "200ms",
+      GATHERARR_STATE_PATH: join(dir, "state.json"),
+      GATHERARR_HTTP_HOST: "127.0.0.1",
+      GATHERARR_HTTP_PORT: String(port),
+      GATHERARR_SHUTDOWN_TIMEOUT: "3s",
+      ...extra,
+    } as Record<string, string>,
+  }
+}
 
 export interface Running {
   readonly child: ChildProcess
