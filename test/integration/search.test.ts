@@ -213,6 +213,43 @@ describe("Sonarr", () => {
   )
 })
 
+describe("URLs", () => {
+  it.live("a URL base is kept: every request goes under it", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 20, urlBase: "/radarr" }))
+      expect(sim.url).toMatch(/\/radarr$/)
+      const [exit] = yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1 })])
+      expect(Exit.isSuccess(exit!)).toBe(true)
+      expect(sim.commandBodies).toHaveLength(1)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+})
+
+describe("the app going away mid-run", () => {
+  it.live("a search in flight is recorded, the run fails clearly, and nothing hangs", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 20, commandRunMs: 60_000 }))
+      const target = targetFor(sim, "movies", { maxSearchesPerRun: 3 })
+      const search = yield* Search
+      const fiber = yield* Effect.fork(Effect.exit(search.run(target)))
+      yield* Effect.promise(async () => {
+        while (sim.commands.length === 0) await new Promise((r) => setTimeout(r, 10))
+      })
+      yield* Effect.promise(() => sim.close())
+      sims.splice(sims.indexOf(sim), 1)
+      const exit = yield* Effect.flatten(Effect.map(Effect.fromFiber(fiber), Effect.succeed))
+      // The search that was sent is remembered (its outcome unknown: failed); the next POST fails the run.
+      const items = Object.values((yield* (yield* State).get).targets.movies!.items)
+      expect(items.length).toBeGreaterThanOrEqual(1)
+      expect(items.map((i) => i.lastResult)).toContain("failed")
+      expect(items.find((i) => i.lastResult === "failed")!.lastError).toMatch(
+        /^command failed: movies: GET \/command\/\d+: request failed/,
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+    }).pipe(Effect.provide(searchLayer(settings([], { concurrency: 1 })))),
+  )
+})
+
 describe("apps without per-item endpoints", () => {
   it.live(
     "grabs come from history/since and series from the series list when the per-item endpoints 404",
