@@ -123,7 +123,10 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
       )
       return config.runOnStart
         ? repeated
-        : Effect.flatMap(Random.next, (r) => Effect.sleep(nextDelay(target.interval, 0, r))).pipe(
+        : Effect.all([Random.next, Clock.currentTimeMillis]).pipe(
+            Effect.flatMap(([r, now]) =>
+              Effect.sleep(intoActiveHours(target, now, nextDelay(target.interval, 0, r), config.timeZone)),
+            ),
             Effect.zipRight(repeated),
           )
     }

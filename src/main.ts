@@ -23,18 +23,24 @@ import * as Prometheus from "./Prometheus.ts"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
+// The port is bound before the scheduler starts: if it cannot be, no search is sent.
 const app = (settings: GatherarrSettings) =>
   HttpServer.layer.pipe(
-    Layer.provide(NodeHttpServer.layer(createServer, { host: settings.httpHost, port: settings.httpPort })),
     Layer.provideMerge(GatherarrLayer),
+    Layer.provideMerge(
+      NodeHttpServer.layer(createServer, { host: settings.httpHost, port: settings.httpPort }),
+    ),
     Layer.provide(Prometheus.layer),
     Layer.provide(StateStore.layer),
     Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(settings), FetchHttpClient.layer, Platform)),
   )
 
-const errorText = (cause: Cause.Cause<unknown>) => {
-  const error = Cause.squash(cause) as { message?: string; _tag?: string }
-  return error?.message ?? error?._tag ?? String(error)
+const errorText = (cause: Cause.Cause<unknown>, settings: GatherarrSettings) => {
+  const error = Cause.squash(cause) as { message?: string; _tag?: string; cause?: { message?: string } }
+  if (error?._tag === "ServeError") {
+    return `GATHERARR_HTTP_HOST/GATHERARR_HTTP_PORT: cannot listen on ${settings.httpHost}:${settings.httpPort} (${error.cause?.message ?? "unknown reason"})`
+  }
+  return error?.message || error?._tag || String(error)
 }
 
 const EXIT_CONFIG = 2
@@ -52,7 +58,9 @@ const program = Effect.gen(function* () {
     Effect.tapErrorCause((cause) =>
       Cause.isInterruptedOnly(cause)
         ? Effect.void
-        : Effect.logError("Gatherarr cannot start").pipe(Effect.annotateLogs({ error: errorText(cause) })),
+        : Effect.logError("Gatherarr cannot start").pipe(
+            Effect.annotateLogs({ error: errorText(cause, settings) }),
+          ),
     ),
     Effect.provide(Logger.layer(settings.logLevel)),
   )

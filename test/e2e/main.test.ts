@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs"
+import { createServer } from "node:net"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
@@ -213,6 +214,24 @@ describe("gatherarr (dist/main.js)", () => {
           "GATHERARR_STATE_PATH: the directory /nonexistent-gatherarr does not exist (create it, or mount a volume there)",
       }),
     )
+  })
+
+  it("a port already in use stops start-up with a clear error, before any search", async () => {
+    const { radarr, run, env } = await setup()
+    const blocker = createServer().listen(Number(env.GATHERARR_HTTP_PORT), "127.0.0.1")
+    await new Promise((r) => blocker.once("listening", r))
+    cleanup.push(() => new Promise((r) => blocker.close(r)))
+    const gatherarr = run()
+    expect((await gatherarr.exited).code).toBe(1)
+    expect(gatherarr.logs()).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        error: expect.stringMatching(
+          /^GATHERARR_HTTP_HOST\/GATHERARR_HTTP_PORT: cannot listen on 127\.0\.0\.1:\d+ \(listen EADDRINUSE/,
+        ),
+      }),
+    )
+    expect(radarr.requests).toEqual([])
   })
 
   it("an app that is down keeps /health truthful and other targets running, and recovers", async () => {
