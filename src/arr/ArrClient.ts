@@ -131,10 +131,7 @@ export class ArrClient extends Effect.Service<ArrClient>()("gatherarr/ArrClient"
             .execute(request)
             .pipe(
               Effect.mapError((error: HttpClientError.HttpClientError) =>
-                fail(
-                  "transport",
-                  `request failed (${error._tag === "RequestError" ? error.reason : error.reason}): ${transportCause(error)}`,
-                ),
+                fail("transport", `request failed (${error.reason}): ${transportCause(error)}`),
               ),
             )
           if (response.status === 401) {
@@ -148,13 +145,13 @@ export class ArrClient extends Effect.Service<ArrClient>()("gatherarr/ArrClient"
             })
           }
           const contentType = response.headers["content-type"] ?? ""
-          const text = yield* readBody(response, config.maxBodyBytes, fail)
           if (!contentType.includes("json")) {
             return yield* fail(
               "decode",
               `expected JSON but got ${contentType || "no content type"} (a reverse proxy login page?)`,
             )
           }
+          const text = yield* readBody(response, config.maxBodyBytes, fail)
           const json = yield* Effect.try({
             try: () => JSON.parse(text) as unknown,
             catch: () => fail("decode", `the body is not valid JSON (${text.length} bytes, truncated?)`),
