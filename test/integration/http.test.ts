@@ -74,6 +74,7 @@ describe("HTTP server", () => {
     for (const [name, type] of [
       ["gatherarr_run_total", "counter"],
       ["gatherarr_requests_total", "counter"],
+      ["gatherarr_searches_total", "counter"],
       ["gatherarr_grabs_total", "counter"],
       ["gatherarr_skips_total", "counter"],
       ["gatherarr_request_errors_total", "counter"],
@@ -92,6 +93,7 @@ describe("HTTP server", () => {
       expect(text).toMatch(new RegExp(`gatherarr_run_total\\{${labels},status="failure"\\} 0\\n`))
       expect(text).toMatch(new RegExp(`gatherarr_requests_total\\{${labels}\\} [1-9]\\d*\\n`))
       expect(text).toMatch(new RegExp(`gatherarr_request_errors_total\\{${labels}\\} 0\\n`))
+      expect(text).toMatch(new RegExp(`gatherarr_searches_total\\{${labels}\\} 2\\n`))
       expect(text).toMatch(new RegExp(`gatherarr_request_duration_seconds_count\\{${labels}\\} [1-9]`))
       expect(text).toMatch(new RegExp(`gatherarr_request_duration_seconds_bucket\\{${labels},le="\\+Inf"\\}`))
       expect(text).toMatch(
