@@ -274,82 +274,83 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
       }).pipe(Effect.annotateLogs(api.logFields(candidate)))
 
     /** One run for one target. Fails when the app cannot be used; the caller records that. */
-    const run = (target: TargetConfig) =>
-      Effect.gen(function* () {
-        const api = arr.forTarget(target)
-        const metrics = Metrics.forTarget(target)
-        const closedFor = yield* untilActive(target)
-        if (closedFor > 0) {
-          yield* Effect.logDebug("outside active hours; no search this run").pipe(
-            Effect.annotateLogs({
-              active_hours: target.activeHours!.text,
-              opens_in: Duration.format(Duration.millis(closedFor)),
-            }),
-          )
-          return { searched: 0, skipped: 0 } satisfies RunSummary
-        }
-        yield* api.checkStatus
-        const { picks, items, skipped } = yield* select(api, target, metrics)
-        yield* Effect.logDebug("candidates selected").pipe(
-          Effect.annotateLogs({ picks: picks.length, skipped }),
+    const run = Effect.fn("Search.run")(function* (target: TargetConfig) {
+      const api = arr.forTarget(target)
+      const metrics = Metrics.forTarget(target)
+      const closedFor = yield* untilActive(target)
+      if (closedFor > 0) {
+        yield* Effect.logDebug("outside active hours; no search this run").pipe(
+          Effect.annotateLogs({
+            active_hours: target.activeHours!.text,
+            opens_in: Duration.format(Duration.millis(closedFor)),
+          }),
         )
-        const slots = yield* Effect.forEach(picks, (c) => searchOne(api, target, c, items[c.key]), {
-          concurrency: config.concurrency,
-        })
-        const denied = slots.filter((slot) => slot !== "granted")
-        if (denied.length > 0) {
-          yield* Metric.incrementBy(metrics.skips, denied.length)
-          yield* Effect.logDebug("searches not sent").pipe(
-            Effect.annotateLogs({
-              count: denied.length,
-              why: [...new Set(denied)].join(", "),
-            }),
-          )
-        }
-        return {
-          searched: slots.length - denied.length,
-          skipped: skipped + denied.length,
-        } satisfies RunSummary
+        return { searched: 0, skipped: 0 } satisfies RunSummary
+      }
+      yield* api.checkStatus
+      const { picks, items, skipped } = yield* select(api, target, metrics)
+      yield* Effect.logDebug("candidates selected").pipe(
+        Effect.annotateLogs({ picks: picks.length, skipped }),
+      )
+      const slots = yield* Effect.forEach(picks, (c) => searchOne(api, target, c, items[c.key]), {
+        concurrency: config.concurrency,
       })
+      const denied = slots.filter((slot) => slot !== "granted")
+      if (denied.length > 0) {
+        yield* Metric.incrementBy(metrics.skips, denied.length)
+        yield* Effect.logDebug("searches not sent").pipe(
+          Effect.annotateLogs({
+            count: denied.length,
+            why: [...new Set(denied)].join(", "),
+          }),
+        )
+      }
+      return {
+        searched: slots.length - denied.length,
+        skipped: skipped + denied.length,
+      } satisfies RunSummary
+    })
 
     /** Records a run's end in the state (and prunes the target's items). */
-    const recordRun = (target: TargetConfig, outcome: { readonly error?: string }) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const stamp = new Date(now).toISOString()
-        yield* state.update((s) => ({
-          ...updateTarget(s, target.name, (t) =>
-            outcome.error === undefined
-              ? prune(
-                  {
-                    items: t.items,
-                    lastRunAt: stamp,
-                    lastSuccessAt: stamp,
-                    lastStatus: "success",
-                    consecutiveFailures: 0,
-                  },
-                  now,
-                  target.cooldown,
-                )
-              : {
-                  ...t,
+    const recordRun = Effect.fn("Search.recordRun")(function* (
+      target: TargetConfig,
+      outcome: { readonly error?: string },
+    ) {
+      const now = yield* Clock.currentTimeMillis
+      const stamp = new Date(now).toISOString()
+      yield* state.update((s) => ({
+        ...updateTarget(s, target.name, (t) =>
+          outcome.error === undefined
+            ? prune(
+                {
+                  items: t.items,
                   lastRunAt: stamp,
-                  lastStatus: "failure",
-                  consecutiveFailures: t.consecutiveFailures + 1,
-                  lastError: outcome.error!.slice(0, 300),
+                  lastSuccessAt: stamp,
+                  lastStatus: "success",
+                  consecutiveFailures: 0,
                 },
-          ),
-          totalRuns: s.totalRuns + 1,
-        }))
-        const metrics = Metrics.forTarget(target)
-        if (outcome.error === undefined) {
-          yield* Metric.increment(metrics.runSuccess)
-          yield* Metric.set(metrics.lastSuccess, Math.floor(now / 1000))
-        } else {
-          yield* Metric.increment(metrics.runFailure)
-        }
-        return (yield* state.get).targets[target.name]!
-      })
+                now,
+                target.cooldown,
+              )
+            : {
+                ...t,
+                lastRunAt: stamp,
+                lastStatus: "failure",
+                consecutiveFailures: t.consecutiveFailures + 1,
+                lastError: outcome.error!.slice(0, 300),
+              },
+        ),
+        totalRuns: s.totalRuns + 1,
+      }))
+      const metrics = Metrics.forTarget(target)
+      if (outcome.error === undefined) {
+        yield* Metric.increment(metrics.runSuccess)
+        yield* Metric.set(metrics.lastSuccess, Math.floor(now / 1000))
+      } else {
+        yield* Metric.increment(metrics.runFailure)
+      }
+      return (yield* state.get).targets[target.name]!
+    })
 
     return { run, recordRun }
   }),
