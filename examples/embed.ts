@@ -18,7 +18,14 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 // In your app: from "gatherarr"
-import { GatherarrConfig, GatherarrLayer, HttpRoutes, Prometheus, StateStore } from "../src/index.ts"
+import {
+  GatherarrConfig,
+  GatherarrCore,
+  GatherarrMetrics,
+  HttpRoutes,
+  Prometheus,
+  StateStore,
+} from "../src/index.ts"
 
 export interface HostOptions {
   readonly radarrUrl: string
@@ -62,9 +69,9 @@ export const HostApp = (options: HostOptions) => {
     ),
   )
   return server.pipe(
-    Layer.provideMerge(GatherarrLayer),
+    Layer.provideMerge(GatherarrCore),
     Layer.provide(Prometheus.layer),
-    Layer.provide(options.store ?? StateStore.layerMemory()),
+    Layer.provide(Layer.merge(options.store ?? StateStore.layerMemory(), GatherarrMetrics.layer)),
     Layer.provide(GatherarrConfig.layer),
     Layer.provide(Layer.mergeAll(FetchHttpClient.layer, NodeFileSystem.layer)),
     Layer.provide(Layer.setConfigProvider(provider)),

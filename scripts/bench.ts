@@ -15,6 +15,7 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { GatherarrConfig } from "../src/Config.ts"
+import { GatherarrMetrics } from "../src/Metrics.ts"
 import { empty, State, setItem } from "../src/State.ts"
 import { StateStore } from "../src/StateStore.ts"
 import { Simulator, type SimulatorOptions } from "../test/support/simulator.ts"
@@ -195,7 +196,12 @@ const persistCost = async (items: number) => {
   const layer = State.Default.pipe(
     Layer.provide(StateStore.layer),
     Layer.provide(
-      Layer.mergeAll(GatherarrConfig.layerTest({ statePath: path }), NodeFileSystem.layer, NodePath.layer),
+      Layer.mergeAll(
+        GatherarrConfig.layerTest({ statePath: path }),
+        NodeFileSystem.layer,
+        NodePath.layer,
+        GatherarrMetrics.layer,
+      ),
     ),
   )
   const times = await Effect.runPromise(

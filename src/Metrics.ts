@@ -3,7 +3,9 @@
  * OpenTelemetry's Prometheus exporter; an embedding host exports them through its own setup.
  * Labels are bounded: target name, target type, run status. Never item ids.
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import type { TargetConfig } from "./Config.ts"
@@ -76,12 +78,36 @@ export const forTarget = (target: Pick<TargetConfig, "name" | "type">): TargetMe
   }
 }
 
+export interface GatherarrMetricsShape {
+  /** The metrics of one target, with its labels applied. */
+  readonly forTarget: (target: Pick<TargetConfig, "name" | "type">) => TargetMetrics
+  readonly stateWriteFailures: Counter
+}
+
+/**
+ * The metrics Gatherarr records, as a port. `layer` is the documented `gatherarr_*` set; a host may
+ * provide its own (e.g. with an extra label per instance). Effect metrics live in Effect's registry:
+ * a host with its own OpenTelemetry setup exports them as they are.
+ */
+export class GatherarrMetrics extends Context.Tag("gatherarr/Metrics")<
+  GatherarrMetrics,
+  GatherarrMetricsShape
+>() {
+  static readonly layer: Layer.Layer<GatherarrMetrics> = Layer.succeed(GatherarrMetrics, {
+    forTarget,
+    stateWriteFailures,
+  })
+}
+
 /** Registers every series of every target at 0, so dashboards see them from start-up. */
-export const initialize = (targets: ReadonlyArray<Pick<TargetConfig, "name" | "type">>) =>
+export const initialize = (
+  metrics: GatherarrMetricsShape,
+  targets: ReadonlyArray<Pick<TargetConfig, "name" | "type">>,
+) =>
   Effect.gen(function* () {
-    yield* Metric.incrementBy(stateWriteFailures, 0)
+    yield* Metric.incrementBy(metrics.stateWriteFailures, 0)
     for (const target of targets) {
-      const m = forTarget(target)
+      const m = metrics.forTarget(target)
       for (const c of [
         m.runSuccess,
         m.runFailure,

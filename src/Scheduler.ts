@@ -15,7 +15,7 @@ import * as Schedule from "effect/Schedule"
 import * as ActiveHours from "./ActiveHours.ts"
 import { GatherarrConfig, type TargetConfig } from "./Config.ts"
 import { Limits } from "./Limits.ts"
-import * as Metrics from "./Metrics.ts"
+import { GatherarrMetrics, initialize } from "./Metrics.ts"
 import { Search } from "./Search.ts"
 import { State } from "./State.ts"
 
@@ -55,13 +55,14 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
     const search = yield* Search
     const limits = yield* Limits
     const state = yield* State
+    const metrics = yield* GatherarrMetrics
     const targets = config.targets
 
-    yield* Metrics.initialize(targets)
+    yield* initialize(metrics, targets)
     const recovered = yield* state.get
     for (const target of targets) {
       const last = recovered.targets[target.name]?.lastSuccessAt
-      if (last) yield* Metric.set(Metrics.forTarget(target).lastSuccess, Math.floor(Date.parse(last) / 1000))
+      if (last) yield* Metric.set(metrics.forTarget(target).lastSuccess, Math.floor(Date.parse(last) / 1000))
     }
 
     /** One run, never failing: returns the delay until the next one. */

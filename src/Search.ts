@@ -14,7 +14,7 @@ import type { ArrApi, Candidate } from "./arr/apps.ts"
 import type { Command } from "./arr/schema.ts"
 import { GatherarrConfig, type TargetConfig } from "./Config.ts"
 import { Limits } from "./Limits.ts"
-import * as Metrics from "./Metrics.ts"
+import { GatherarrMetrics, type TargetMetrics } from "./Metrics.ts"
 import {
   type ItemResult,
   type ItemState,
@@ -64,8 +64,9 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
     const arr = yield* ArrClient
     const state = yield* State
     const limits = yield* Limits
+    const allMetrics = yield* GatherarrMetrics
 
-    const select = (api: ArrApi, target: TargetConfig, metrics: Metrics.TargetMetrics) =>
+    const select = (api: ArrApi, target: TargetConfig, metrics: TargetMetrics) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const items = (yield* state.get).targets[target.name]?.items ?? {}
@@ -200,7 +201,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
       item: ItemState | undefined,
     ) =>
       Effect.gen(function* () {
-        const metrics = Metrics.forTarget(target)
+        const metrics = allMetrics.forTarget(target)
         const sentAt = yield* Clock.currentTimeMillis
         const reason = reasonFor(item, sentAt)
         if (config.dryRun) {
@@ -276,7 +277,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
     /** One run for one target. Fails when the app cannot be used; the caller records that. */
     const run = Effect.fn("Search.run")(function* (target: TargetConfig) {
       const api = arr.forTarget(target)
-      const metrics = Metrics.forTarget(target)
+      const metrics = allMetrics.forTarget(target)
       const closedFor = yield* untilActive(target)
       if (closedFor > 0) {
         yield* Effect.logDebug("outside active hours; no search this run").pipe(
@@ -342,7 +343,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         ),
         totalRuns: s.totalRuns + 1,
       }))
-      const metrics = Metrics.forTarget(target)
+      const metrics = allMetrics.forTarget(target)
       if (outcome.error === undefined) {
         yield* Metric.increment(metrics.runSuccess)
         yield* Metric.set(metrics.lastSuccess, Math.floor(now / 1000))

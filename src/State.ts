@@ -10,7 +10,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import * as Metrics from "./Metrics.ts"
+import { GatherarrMetrics } from "./Metrics.ts"
 import { StateStore } from "./StateStore.ts"
 
 export const CURRENT_VERSION = 1
@@ -141,6 +141,7 @@ export const prune = (target: TargetState, now: number, cooldown: Duration.Durat
 export class State extends Effect.Service<State>()("gatherarr/State", {
   scoped: Effect.gen(function* () {
     const store = yield* StateStore
+    const metrics = yield* GatherarrMetrics
     const now = yield* Clock.currentTimeMillis
     const loaded = yield* store.load
     const ref = yield* Ref.make<StateFile>({
@@ -159,7 +160,7 @@ export class State extends Effect.Service<State>()("gatherarr/State", {
           .pipe(
             Effect.catchAll((error) =>
               Effect.zipRight(
-                Metric.increment(Metrics.stateWriteFailures),
+                Metric.increment(metrics.stateWriteFailures),
                 Effect.logWarning(
                   "state write failed; keeping the state in memory and retrying at the next write",
                 ).pipe(Effect.annotateLogs({ reason: error.message }), Effect.zipRight(Ref.set(dirty, true))),

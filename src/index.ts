@@ -4,10 +4,13 @@
  */
 import * as Layer from "effect/Layer"
 import { ArrClient } from "./arr/ArrClient.ts"
+import { GatherarrConfig } from "./Config.ts"
 import { Limits } from "./Limits.ts"
+import { GatherarrMetrics } from "./Metrics.ts"
 import { Scheduler } from "./Scheduler.ts"
 import { Search } from "./Search.ts"
 import { State } from "./State.ts"
+import { StateStore } from "./StateStore.ts"
 
 export { ArrClient, ArrError } from "./arr/ArrClient.ts"
 export {
@@ -19,7 +22,7 @@ export {
 export * as HttpRoutes from "./HttpServer.ts"
 export { Limits } from "./Limits.ts"
 export * as JsonLogger from "./Logger.ts"
-export * as GatherarrMetrics from "./Metrics.ts"
+export { GatherarrMetrics, type GatherarrMetricsShape, type TargetMetrics } from "./Metrics.ts"
 export * as Prometheus from "./Prometheus.ts"
 export { Scheduler } from "./Scheduler.ts"
 export { Search } from "./Search.ts"
@@ -27,11 +30,22 @@ export { State, type StateFile } from "./State.ts"
 export { StateLoadError, StateStore, type StateStoreShape, StateWriteError } from "./StateStore.ts"
 
 /**
- * Runs Gatherarr's scheduler in the layer's scope. Needs `GatherarrConfig`, a `StateStore` and the
- * platform's `HttpClient`; closing the scope stops every fiber and flushes the state.
+ * Gatherarr's scheduler and services, with the ports left open: provide `GatherarrConfig`, a
+ * `StateStore`, `GatherarrMetrics` and the platform's `HttpClient`. Closing the scope stops every
+ * fiber and flushes the state.
  */
-export const GatherarrLayer = Scheduler.Default.pipe(
+export const GatherarrCore = Scheduler.Default.pipe(
   Layer.provideMerge(Search.Default),
   Layer.provideMerge(Layer.merge(Limits.Default, ArrClient.Default)),
   Layer.provideMerge(State.Default),
+)
+
+/**
+ * Gatherarr with its default ports: configuration from the ambient ConfigProvider, the state file
+ * at GATHERARR_STATE_PATH, the documented metrics. Needs only the platform's `HttpClient`,
+ * `FileSystem` and `Path` from the host.
+ */
+export const GatherarrLayer = GatherarrCore.pipe(
+  Layer.provide(Layer.merge(StateStore.layer, GatherarrMetrics.layer)),
+  Layer.provideMerge(GatherarrConfig.layer),
 )

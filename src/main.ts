@@ -17,7 +17,7 @@ import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as RuntimeFlagsPatch from "effect/RuntimeFlagsPatch"
 import { type GatherarrSettings, load } from "./Config.ts"
 import * as HttpServer from "./HttpServer.ts"
-import { GatherarrConfig, GatherarrLayer, StateStore } from "./index.ts"
+import { GatherarrConfig, GatherarrCore, GatherarrMetrics, StateStore } from "./index.ts"
 import * as Logger from "./Logger.ts"
 import * as Prometheus from "./Prometheus.ts"
 
@@ -26,12 +26,12 @@ const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 // The port is bound before the scheduler starts: if it cannot be, no search is sent.
 const app = (settings: GatherarrSettings) =>
   HttpServer.layer.pipe(
-    Layer.provideMerge(GatherarrLayer),
+    Layer.provideMerge(GatherarrCore),
     Layer.provideMerge(
       NodeHttpServer.layer(createServer, { host: settings.httpHost, port: settings.httpPort }),
     ),
     Layer.provide(Prometheus.layer),
-    Layer.provide(StateStore.layer),
+    Layer.provide(Layer.merge(StateStore.layer, GatherarrMetrics.layer)),
     Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(settings), FetchHttpClient.layer, Platform)),
   )
 

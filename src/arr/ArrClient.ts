@@ -17,7 +17,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { GatherarrConfig, type TargetConfig } from "../Config.ts"
-import * as Metrics from "../Metrics.ts"
+import { GatherarrMetrics } from "../Metrics.ts"
 import { type ArrApi, radarr, sonarr } from "./apps.ts"
 
 export type ArrErrorReason =
@@ -100,9 +100,10 @@ export class ArrClient extends Effect.Service<ArrClient>()("gatherarr/ArrClient"
   effect: Effect.gen(function* () {
     const config = yield* GatherarrConfig
     const http = yield* HttpClient.HttpClient
+    const allMetrics = yield* GatherarrMetrics
 
     const transport = (target: TargetConfig): Transport => {
-      const metrics = Metrics.forTarget(target)
+      const metrics = allMetrics.forTarget(target)
       const client = http.pipe(
         HttpClient.mapRequest((request) =>
           request.pipe(

@@ -34,6 +34,7 @@ describe("the published package", () => {
     expect(result.exports).toEqual(
       expect.arrayContaining([
         "GatherarrLayer",
+        "GatherarrCore",
         "GatherarrConfig",
         "StateStore",
         "HttpRoutes",
@@ -76,12 +77,13 @@ describe("the published package", () => {
     const consumer = `
       import * as Effect from "effect/Effect"
       import * as Layer from "effect/Layer"
-      import { GatherarrConfig, GatherarrLayer, Scheduler, StateStore, type GatherarrSettings } from "gatherarr"
+      import { GatherarrConfig, GatherarrCore, GatherarrLayer, GatherarrMetrics, Scheduler, StateStore, type GatherarrSettings } from "gatherarr"
       const settings: GatherarrSettings = GatherarrConfig.make({ dryRun: true })
-      export const app = GatherarrLayer.pipe(
-        Layer.provide(StateStore.layerMemory()),
+      export const app = GatherarrCore.pipe(
+        Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),
         Layer.provide(GatherarrConfig.layerFrom(settings)),
       )
+      export const defaults = GatherarrLayer
       export const health = Effect.flatMap(Scheduler, (s) => s.health)
     `
     expect(compile(consumer)).toBe("")

@@ -1,14 +1,129 @@
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import { HostApp } from "../../examples/embed.ts"
+import { GatherarrConfig } from "../../src/Config.ts"
+import { GatherarrCore, GatherarrLayer } from "../../src/index.ts"
+import * as Metrics from "../../src/Metrics.ts"
+import { GatherarrMetrics } from "../../src/Metrics.ts"
 import type { StateFile } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
 import { freePort, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
+
+describe("GatherarrLayer", () => {
+  it.live(
+    "with its default ports needs only the platform: config from the ambient provider, the state file, the documented metrics",
+    () =>
+      Effect.gen(function* () {
+        const apiKey = "layer-KEY-77"
+        const radarr = yield* Effect.promise(() => Simulator.start({ app: "radarr", apiKey, movies: 20 }))
+        const dir = mkdtempSync(join(tmpdir(), "gatherarr-layer-"))
+        const provider = ConfigProvider.fromMap(
+          new Map([
+            ["GATHERARR_TARGETS", "films:radarr"],
+            ["GATHERARR_TARGET_FILMS_URL", radarr.url],
+            ["GATHERARR_TARGET_FILMS_API_KEY", apiKey],
+            ["GATHERARR_MAX_SEARCHES_PER_RUN", "1"],
+            ["GATHERARR_COMMAND_POLL_INTERVAL", "50ms"],
+            ["GATHERARR_STATE_PATH", join(dir, "state.json")],
+          ]),
+          { pathDelim: "_" },
+        )
+        const scope = yield* Scope.make()
+        yield* Layer.buildWithScope(
+          GatherarrLayer.pipe(
+            Layer.provide(Layer.mergeAll(FetchHttpClient.layer, NodeFileSystem.layer, NodePath.layer)),
+            Layer.provide(Layer.setConfigProvider(provider)),
+          ),
+          scope,
+        )
+        yield* Effect.promise(async () => {
+          while (!radarr.commands.some((c) => c.status === "completed"))
+            await new Promise((r) => setTimeout(r, 20))
+        })
+        yield* Effect.sleep("200 millis")
+        yield* Scope.close(scope, Exit.void)
+        const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8"))
+        expect(Object.keys(state.targets.films.items)).toHaveLength(1)
+        const metric = yield* Metric.value(
+          Metrics.searches.pipe(Metric.tagged("target", "films"), Metric.tagged("type", "radarr")),
+        )
+        expect(metric.count).toBe(1)
+        yield* Effect.promise(() => radarr.close())
+      }),
+  )
+
+  it.live("a host may provide its own GatherarrMetrics, e.g. with an extra label", () =>
+    Effect.gen(function* () {
+      const radarr = yield* Effect.promise(() => Simulator.start({ app: "radarr", movies: 20 }))
+      const withInstance: Layer.Layer<GatherarrMetrics> = Layer.succeed(GatherarrMetrics, {
+        forTarget: (target) => {
+          const m = Metrics.forTarget(target)
+          const home = <T, I, O>(metric: Metric.Metric<T, I, O>) =>
+            metric.pipe(Metric.tagged("instance", "home"))
+          return {
+            runSuccess: home(m.runSuccess),
+            runFailure: home(m.runFailure),
+            requests: home(m.requests),
+            searches: home(m.searches),
+            grabs: home(m.grabs),
+            skips: home(m.skips),
+            requestErrors: home(m.requestErrors),
+            requestDuration: home(m.requestDuration),
+            lastSuccess: home(m.lastSuccess),
+          }
+        },
+        stateWriteFailures: Metrics.stateWriteFailures.pipe(Metric.tagged("instance", "home")),
+      })
+      const target = GatherarrConfig.target({
+        name: "labelled",
+        type: "radarr",
+        url: radarr.url,
+        apiKey: Redacted.make(radarr.apiKey),
+        maxSearchesPerRun: 1,
+      })
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(
+        GatherarrCore.pipe(
+          Layer.provide(Layer.mergeAll(StateStore.layerMemory(), withInstance, FetchHttpClient.layer)),
+          Layer.provide(
+            GatherarrConfig.layerFrom(
+              GatherarrConfig.make({ targets: [target], commandPollInterval: Duration.millis(50) }),
+            ),
+          ),
+        ),
+        scope,
+      )
+      yield* Effect.promise(async () => {
+        while (!radarr.commands.some((c) => c.status === "completed"))
+          await new Promise((r) => setTimeout(r, 20))
+      })
+      yield* Effect.sleep("200 millis")
+      yield* Scope.close(scope, Exit.void)
+      const labelled = Metrics.searches.pipe(
+        Metric.tagged("target", "labelled"),
+        Metric.tagged("type", "radarr"),
+        Metric.tagged("instance", "home"),
+      )
+      expect((yield* Metric.value(labelled)).count).toBe(1)
+      yield* Effect.promise(() => radarr.close())
+    }),
+  )
+})
 
 describe("examples/embed.ts", () => {
   it.live(

@@ -9,7 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { GatherarrConfig } from "../../src/Config.ts"
 import * as HttpServer from "../../src/HttpServer.ts"
-import { GatherarrLayer } from "../../src/index.ts"
+import { GatherarrCore, GatherarrMetrics } from "../../src/index.ts"
 import * as Prometheus from "../../src/Prometheus.ts"
 import { StateStore } from "../../src/StateStore.ts"
 import { settings, targetFor } from "../support/harness.ts"
@@ -30,9 +30,9 @@ beforeAll(async () => {
   ])
   const app = HttpServer.layer.pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
-    Layer.provideMerge(GatherarrLayer),
+    Layer.provideMerge(GatherarrCore),
     Layer.provide(Prometheus.layer),
-    Layer.provide(StateStore.layerMemory()),
+    Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),
     Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(config), FetchHttpClient.layer)),
   )
   scope = Effect.runSync(Scope.make())

@@ -19,6 +19,7 @@ import { ArrClient, ArrError, retrySchedule } from "../../src/arr/ArrClient.ts"
 import { GatherarrConfig } from "../../src/Config.ts"
 import { Limits } from "../../src/Limits.ts"
 import * as Metrics from "../../src/Metrics.ts"
+import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { Search } from "../../src/Search.ts"
 import { State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
@@ -179,7 +180,7 @@ describe("hostile API responses (property-based)", () => {
             const layer = Search.Default.pipe(
               Layer.provideMerge(Layer.merge(Limits.Default, ArrClient.Default)),
               Layer.provideMerge(State.Default),
-              Layer.provide(StateStore.layerMemory()),
+              Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),
               Layer.provide(GatherarrConfig.layerFrom(config)),
               Layer.provide(fakeApp(bodies)),
             )
@@ -208,7 +209,7 @@ describe("disk trouble", () => {
         const dir = mkdtempSync(join(tmpdir(), "gatherarr-dir-"))
         const path = join(dir, "state.json")
         const layer = State.Default.pipe(
-          Layer.provide(StateStore.layer),
+          Layer.provide(Layer.merge(StateStore.layer, GatherarrMetrics.layer)),
           Layer.provide(
             Layer.mergeAll(
               GatherarrConfig.layerTest({ statePath: path }),

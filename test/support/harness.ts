@@ -9,6 +9,7 @@ import { ArrClient } from "../../src/arr/ArrClient.ts"
 import { GatherarrConfig, type GatherarrSettings, type TargetConfig } from "../../src/Config.ts"
 import { Limits } from "../../src/Limits.ts"
 import { jsonLogger } from "../../src/Logger.ts"
+import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { Search } from "../../src/Search.ts"
 import { State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
@@ -48,7 +49,7 @@ export const searchLayer = (
   Search.Default.pipe(
     Layer.provideMerge(Layer.merge(Limits.Default, ArrClient.Default)),
     Layer.provideMerge(State.Default),
-    Layer.provide(store),
+    Layer.provide(Layer.merge(store, GatherarrMetrics.layer)),
     Layer.provideMerge(GatherarrConfig.layerFrom(config)),
     Layer.provide(FetchHttpClient.layer),
   )

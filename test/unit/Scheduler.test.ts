@@ -9,6 +9,7 @@ import * as TestClock from "effect/TestClock"
 import { ArrError } from "../../src/arr/ArrClient.ts"
 import { GatherarrConfig, type GatherarrSettings, type TargetConfig } from "../../src/Config.ts"
 import { Limits } from "../../src/Limits.ts"
+import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { FAILURE_BACKOFF, intoActiveHours, JITTER, nextDelay, Scheduler } from "../../src/Scheduler.ts"
 import { Search } from "../../src/Search.ts"
 import { emptyTarget, State } from "../../src/State.ts"
@@ -71,7 +72,7 @@ const schedulerLayer = (settings: GatherarrSettings, search: Layer.Layer<Search>
     Layer.provide(search),
     Layer.provideMerge(Limits.Default),
     Layer.provideMerge(State.Default),
-    Layer.provide(StateStore.layerMemory()),
+    Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),
     Layer.provideMerge(GatherarrConfig.layerFrom(settings)),
   )
 

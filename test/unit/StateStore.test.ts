@@ -13,6 +13,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import { GatherarrConfig } from "../../src/Config.ts"
 import * as Metrics from "../../src/Metrics.ts"
+import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { decode, empty, encode, prune, State, type StateFile, setItem } from "../../src/State.ts"
 import { makeFileStore, StateStore } from "../../src/StateStore.ts"
 import { captureLogs } from "../support/harness.ts"
@@ -249,7 +250,7 @@ describe("file store", () => {
 describe("State service", () => {
   const layerAt = (path: string, fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer) =>
     State.Default.pipe(
-      Layer.provide(StateStore.layer),
+      Layer.provide(Layer.merge(StateStore.layer, GatherarrMetrics.layer)),
       Layer.provide(Layer.mergeAll(GatherarrConfig.layerTest({ statePath: path }), fs, NodePath.layer)),
     )
 

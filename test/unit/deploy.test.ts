@@ -13,10 +13,13 @@ const root = join(import.meta.dirname, "..", "..")
 const metricsIn = (expr: string) =>
   [...expr.matchAll(/\bgatherarr_[a-z_]+/g)].map(([name]) => name.replace(/_(bucket|count|sum)$/, ""))
 
-const defined = Effect.gen(function* () {
-  yield* Metrics.initialize([{ name: "probe", type: "radarr" }])
-  return new Set((yield* Metric.snapshot).map((pair) => pair.metricKey.name))
-})
+const defined = Effect.provide(
+  Effect.gen(function* () {
+    yield* Metrics.initialize(yield* Metrics.GatherarrMetrics, [{ name: "probe", type: "radarr" }])
+    return new Set((yield* Metric.snapshot).map((pair) => pair.metricKey.name))
+  }),
+  Metrics.GatherarrMetrics.layer,
+)
 
 describe("deployment files", () => {
   it.effect("every metric the Grafana dashboard queries exists", () =>
