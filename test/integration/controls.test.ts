@@ -30,7 +30,19 @@ const searchedMovies = (sim: Simulator) => sim.commandBodies.map((b) => (b.movie
 const wantedMovies = (sim: Simulator) => sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile)
 
 describe("tag filters", () => {
-  const tagged = (sim: Simulator) => {
+  /** 60 movies; the first three wanted ones tagged 4k, the next three anime. */
+  const taggedLibrary = Effect.map(
+    start({
+      app: "radarr",
+      movies: 60,
+      tags: [
+        { id: 1, label: "4k" },
+        { id: 2, label: "anime" },
+      ],
+    }),
+    (sim) => ({ sim, wanted: tagged(sim) }),
+  )
+  function tagged(sim: Simulator) {
     const wanted = wantedMovies(sim)
     for (const m of wanted.slice(0, 3)) m.tags = [1]
     for (const m of wanted.slice(3, 6)) m.tags = [2]
@@ -39,15 +51,7 @@ describe("tag filters", () => {
 
   it.live("INCLUDE_TAGS searches only items with one of the tags", () =>
     Effect.gen(function* () {
-      const sim = yield* start({
-        app: "radarr",
-        movies: 60,
-        tags: [
-          { id: 1, label: "4k" },
-          { id: 2, label: "anime" },
-        ],
-      })
-      const wanted = tagged(sim)
+      const { sim, wanted } = yield* taggedLibrary
       yield* run(targetFor(sim, "movies", { maxSearchesPerRun: 10, includeTags: ["4k"] }))
       expect(searchedMovies(sim).sort()).toEqual(
         wanted
@@ -60,15 +64,7 @@ describe("tag filters", () => {
 
   it.live("EXCLUDE_TAGS never searches items with one of the tags", () =>
     Effect.gen(function* () {
-      const sim = yield* start({
-        app: "radarr",
-        movies: 60,
-        tags: [
-          { id: 1, label: "4k" },
-          { id: 2, label: "anime" },
-        ],
-      })
-      const wanted = tagged(sim)
+      const { sim, wanted } = yield* taggedLibrary
       yield* run(targetFor(sim, "movies", { maxSearchesPerRun: 100, excludeTags: ["anime"] }))
       const searched = searchedMovies(sim)
       expect(searched.length).toBe(wanted.length - 3)

@@ -24,6 +24,12 @@ import { StateStore } from "../../src/StateStore.ts"
 import { freePort, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
 
+/** Waits until the simulator completed a search (and Gatherarr recorded it), then closes the scope. */
+const stopAfterFirstSearch = (sim: Simulator, scope: Scope.CloseableScope) =>
+  Effect.promise(async () => {
+    while (!sim.commands.some((c) => c.status === "completed")) await new Promise((r) => setTimeout(r, 20))
+  }).pipe(Effect.zipRight(Effect.sleep("200 millis")), Effect.zipRight(Scope.close(scope, Exit.void)))
+
 describe("GatherarrLayer", () => {
   it.live(
     "with its default ports needs only the platform: config from the ambient provider, the state file, the documented metrics",
@@ -51,12 +57,7 @@ describe("GatherarrLayer", () => {
           ),
           scope,
         )
-        yield* Effect.promise(async () => {
-          while (!radarr.commands.some((c) => c.status === "completed"))
-            await new Promise((r) => setTimeout(r, 20))
-        })
-        yield* Effect.sleep("200 millis")
-        yield* Scope.close(scope, Exit.void)
+        yield* stopAfterFirstSearch(radarr, scope)
         const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8"))
         expect(Object.keys(state.targets.films.items)).toHaveLength(1)
         const metric = yield* Metric.value(
@@ -108,12 +109,7 @@ describe("GatherarrLayer", () => {
         ),
         scope,
       )
-      yield* Effect.promise(async () => {
-        while (!radarr.commands.some((c) => c.status === "completed"))
-          await new Promise((r) => setTimeout(r, 20))
-      })
-      yield* Effect.sleep("200 millis")
-      yield* Scope.close(scope, Exit.void)
+      yield* stopAfterFirstSearch(radarr, scope)
       const labelled = Metrics.searches.pipe(
         Metric.tagged("target", "labelled"),
         Metric.tagged("type", "radarr"),
