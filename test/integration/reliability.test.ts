@@ -15,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as TestClock from "effect/TestClock"
 import fc from "fast-check"
-import { ArrClient, ArrError, retrySchedule } from "../../src/arr/ArrClient.ts"
+import { ArrClient, ArrError, parseRetryAfter, retrySchedule } from "../../src/arr/ArrClient.ts"
 import { GatherarrConfig } from "../../src/Config.ts"
 import { Limits } from "../../src/Limits.ts"
 import * as Metrics from "../../src/Metrics.ts"
@@ -27,6 +27,15 @@ import { searchLayer, settings, targetFor } from "../support/harness.ts"
 import { Simulator } from "../support/simulator.ts"
 
 describe("retries", () => {
+  it("Retry-After is read as seconds or as an HTTP date; anything else is ignored", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z")
+    expect(Duration.toMillis(parseRetryAfter("7", now)!)).toBe(7000)
+    expect(Duration.toMillis(parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now)!)).toBe(30_000)
+    expect(Duration.toMillis(parseRetryAfter("Wed, 31 Dec 2025 23:00:00 GMT", now)!)).toBe(0)
+    expect(parseRetryAfter("soon", now)).toBeUndefined()
+    expect(parseRetryAfter(undefined, now)).toBeUndefined()
+  })
+
   it.effect(
     "are bounded: 1 + RETRY_ATTEMPTS attempts, delays doubling from the base with jitter, capped",
     () =>
