@@ -23,6 +23,22 @@ const rank = (key: string) => {
   return index === -1 ? FIRST.length : index
 }
 
+/** JSON, even for values JSON cannot hold (bigint, cycles): those become strings. */
+const serialize = (entry: Record<string, unknown>): string => {
+  try {
+    return JSON.stringify(entry)
+  } catch {
+    return JSON.stringify(
+      Object.fromEntries(
+        Object.entries(entry).map(([k, v]) => [
+          k,
+          typeof v === "object" ? String(v) : typeof v === "bigint" ? v.toString() : v,
+        ]),
+      ),
+    )
+  }
+}
+
 export const jsonLogger = (write: (line: string) => void = (line) => process.stdout.write(line)) =>
   Logger.make(({ logLevel, message, annotations, date, cause }) => {
     const entry: Record<string, unknown> = {
@@ -35,7 +51,7 @@ export const jsonLogger = (write: (line: string) => void = (line) => process.std
       entry[key] = value
     }
     if (!Cause.isEmpty(cause)) entry.cause = Cause.pretty(cause).split("\n").slice(0, 12).join("\n")
-    write(`${JSON.stringify(entry)}\n`)
+    write(`${serialize(entry)}\n`)
   })
 
 const levels: Record<LogLevelName, LogLevel.LogLevel> = {
