@@ -20,10 +20,11 @@ export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
 
     /** Takes one search from the hourly budget, atomically, and persists it. */
     const reserve = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      state.modify((s): readonly [boolean, typeof s] => {
+      state.modify((s) => {
         const recent = recentSearches(s, now)
-        if (recent.length >= config.maxSearchesPerHour) return [false, { ...s, searches: recent }]
-        return [true, { ...s, searches: [...recent, new Date(now).toISOString()] }]
+        const granted = recent.length < config.maxSearchesPerHour
+        const searches = granted ? [...recent, new Date(now).toISOString()] : recent
+        return [granted, { ...s, searches }, { searches }] as const
       }),
     )
 

@@ -15,15 +15,7 @@ import type { Command } from "./arr/schema.ts"
 import { GatherarrConfig, type TargetConfig } from "./Config.ts"
 import { Limits } from "./Limits.ts"
 import { GatherarrMetrics, type TargetMetrics } from "./Metrics.ts"
-import {
-  type ItemResult,
-  type ItemState,
-  prune,
-  State,
-  setItem,
-  type TargetState,
-  updateTarget,
-} from "./State.ts"
+import { type ItemResult, type ItemState, prune, State, type TargetState, updateTarget } from "./State.ts"
 
 /** Pages of a wanted list read in one run, at most. */
 const MAX_PAGES = 10
@@ -212,13 +204,11 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         }
         if ((yield* untilActive(target)) > 0) return "outside_active_hours" as const
         const record = (result: ItemResult, extra: Partial<ItemState> = {}) =>
-          state.update((s) =>
-            setItem(s, target.name, candidate.key, {
-              lastProcessedAt: new Date(sentAt).toISOString(),
-              lastResult: result,
-              ...extra,
-            }),
-          )
+          state.setItem(target.name, candidate.key, {
+            lastProcessedAt: new Date(sentAt).toISOString(),
+            lastResult: result,
+            ...extra,
+          })
         return yield* limits.withSearchSlot(
           Effect.gen(function* () {
             const command = yield* api.search(candidate)

@@ -109,8 +109,44 @@ export const updateTarget = (
   targets: { ...state.targets, [name]: f(state.targets[name] ?? emptyTarget) },
 })
 
+/**
+ * Sets one item. The target's `items` object is updated in place (copying 100,000 keys on every
+ * outcome would dominate the cost of persisting it); the state and target objects are new.
+ */
 export const setItem = (state: StateFile, target: string, key: string, item: ItemState): StateFile =>
-  updateTarget(state, target, (t) => ({ ...t, items: { ...t.items, [key]: item } }))
+  updateTarget(state, target, (t) => {
+    const items = t === emptyTarget ? {} : (t.items as Record<string, ItemState>)
+    items[key] = item
+    return { ...t, items }
+  })
+
+/** A change small enough to be persisted on its own (a store may journal it instead of rewriting). */
+export interface Patch {
+  /** The searches of the last hour, after the change. */
+  readonly searches?: ReadonlyArray<string> | undefined
+  readonly item?: { readonly target: string; readonly key: string; readonly item: ItemState } | undefined
+}
+
+const PatchSchema = Schema.Struct({
+  searches: Schema.optional(Schema.Array(Schema.String)),
+  item: Schema.optional(Schema.Struct({ target: Schema.String, key: Schema.String, item: ItemState })),
+})
+const decodePatchJson = Schema.decodeUnknownOption(Schema.parseJson(PatchSchema))
+
+/** One journal line as a patch; none when it is torn or not a patch. */
+export const decodePatch = (line: string): Option.Option<Patch> => decodePatchJson(line)
+
+/** Applies a patch (replaying a journal). Searches are merged, so a replay never loses one. */
+export const applyPatch = (state: StateFile, patch: Patch): StateFile => {
+  const merged = patch.searches
+    ? { ...state, searches: [...new Set([...state.searches, ...patch.searches])].sort() }
+    : state
+  return patch.item ? setItem(merged, patch.item.target, patch.item.key, patch.item.item) : merged
+}
+
+/** How many items the state holds, over all targets. */
+export const itemCount = (state: StateFile): number =>
+  Object.values(state.targets).reduce((n, t) => n + Object.keys(t.items).length, 0)
 
 /** The searches that count against the hourly cap at `now`. */
 export const recentSearches = (state: StateFile, now: number): ReadonlyArray<string> =>
@@ -151,13 +187,15 @@ export class State extends Effect.Service<State>()("gatherarr/State", {
     const writer = yield* Effect.makeSemaphore(1)
     const dirty = yield* Ref.make(false)
 
-    const persist = writer.withPermits(1)(
-      Effect.gen(function* () {
-        yield* Ref.set(dirty, false)
-        const snapshot = yield* Ref.get(ref)
-        yield* store
-          .save(snapshot)
-          .pipe(
+    const persist = (patch?: Patch) =>
+      writer.withPermits(1)(
+        Effect.gen(function* () {
+          const wasDirty = yield* Ref.getAndSet(dirty, false)
+          const snapshot = yield* Ref.get(ref)
+          // After a failed write only a whole snapshot catches up.
+          yield* (
+            patch && store.saveChange && !wasDirty ? store.saveChange(snapshot, patch) : store.save(snapshot)
+          ).pipe(
             Effect.catchAll((error) =>
               Effect.zipRight(
                 Metric.increment(metrics.stateWriteFailures),
@@ -167,20 +205,32 @@ export class State extends Effect.Service<State>()("gatherarr/State", {
               ),
             ),
           )
-      }),
-    )
+        }),
+      )
 
     // The last write on the way out, bounded so shutdown stays on time.
-    yield* Effect.addFinalizer(() => persist.pipe(Effect.timeoutOption(Duration.seconds(2))))
+    yield* Effect.addFinalizer(() => persist().pipe(Effect.timeoutOption(Duration.seconds(2))))
 
     return {
       recovered: Option.isSome(loaded),
       get: Ref.get(ref),
-      /** Applies a change and persists it. */
-      update: (f: (state: StateFile) => StateFile) => Effect.zipRight(Ref.update(ref, f), persist),
-      /** Applies a change that also returns a value, and persists it. */
-      modify: <A>(f: (state: StateFile) => readonly [A, StateFile]) =>
-        Effect.zipLeft(Ref.modify(ref, f), persist),
+      /** Applies a change and persists the whole state. */
+      update: (f: (state: StateFile) => StateFile) => Effect.zipRight(Ref.update(ref, f), persist()),
+      /** Applies a change that also returns a value and a patch describing it, and persists the patch. */
+      modify: <A>(f: (state: StateFile) => readonly [A, StateFile, Patch]) =>
+        Effect.flatMap(
+          Ref.modify(ref, (s) => {
+            const [a, next, patch] = f(s)
+            return [[a, patch] as const, next]
+          }),
+          ([a, patch]) => Effect.as(persist(patch), a),
+        ),
+      /** Sets one item and persists just that change. */
+      setItem: (target: string, key: string, item: ItemState) =>
+        Effect.zipRight(
+          Ref.update(ref, (s) => setItem(s, target, key, item)),
+          persist({ item: { target, key, item } }),
+        ),
       /** Whether the last write failed (the next change retries it). */
       dirty: Ref.get(dirty),
     }

@@ -12,7 +12,17 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { GatherarrConfig } from "./Config.ts"
-import { CURRENT_VERSION, decode, encode, type StateFile } from "./State.ts"
+import {
+  applyPatch,
+  CURRENT_VERSION,
+  decode,
+  decodePatch,
+  empty,
+  encode,
+  itemCount,
+  type Patch,
+  type StateFile,
+} from "./State.ts"
 
 /** The state cannot be loaded, or its location cannot be used: Gatherarr does not start. */
 export class StateLoadError extends Data.TaggedError("StateLoadError")<{ readonly message: string }> {}
@@ -27,6 +37,11 @@ export interface StateStoreShape {
   /** The saved state, or none when nothing was saved yet. */
   readonly load: Effect.Effect<Option.Option<StateFile>, StateLoadError>
   readonly save: (state: StateFile) => Effect.Effect<void, StateWriteError>
+  /**
+   * Optional: persists one small change of `state`, described by `patch`. A store may record just
+   * the patch (the file store journals it when the state is large) or save the whole state.
+   */
+  readonly saveChange?: (state: StateFile, patch: Patch) => Effect.Effect<void, StateWriteError>
 }
 
 const reasonOf = (error: unknown): string => {
@@ -40,7 +55,20 @@ const reasonOf = (error: unknown): string => {
 }
 
 /** Atomic writes, in this order: temp file in the same directory, write, fsync, rename, fsync dir. */
-export const makeFileStore = (statePath: string) =>
+export interface FileStoreOptions {
+  /** From this many items on, a single change is journaled instead of rewriting the file. */
+  readonly journalFrom?: number
+  /** Journal entries after which the next change rewrites the file (and empties the journal). */
+  readonly compactAfter?: number
+}
+
+/**
+ * Large states are journaled: `<file>.journal` holds one JSON patch per line, appended and fsynced
+ * per change; the whole file is rewritten (and the journal removed) at the end of every run, after
+ * `compactAfter` entries, and at start-up after replaying it. A torn last line (a crash while
+ * appending) was never reported as persisted and is ignored.
+ */
+export const makeFileStore = (statePath: string, options: FileStoreOptions = {}) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -97,7 +125,14 @@ export const makeFileStore = (statePath: string) =>
         return Option.none<StateFile>()
       })
 
-    const load = Effect.gen(function* () {
+    const journal = `${file}.journal`
+    const journalFrom = options.journalFrom ?? 20_000
+    const compactAfter = options.compactAfter ?? 1_000
+    let journaled = 0
+    // Items at the last full write: counting 100,000 keys per change would cost more than the journal saves.
+    let itemsWritten = 0
+
+    const loadSnapshot = Effect.gen(function* () {
       const info = yield* fs.stat(file).pipe(Effect.option)
       if (Option.isNone(info)) return Option.none<StateFile>()
       if (info.value.type !== "File") {
@@ -124,7 +159,34 @@ export const makeFileStore = (statePath: string) =>
       }
     })
 
-    const save = (state: StateFile) => {
+    /** The snapshot with the journal replayed onto it; a replayed journal is compacted at once. */
+    const load = Effect.gen(function* () {
+      const snapshot = yield* loadSnapshot
+      itemsWritten = Option.match(snapshot, { onNone: () => 0, onSome: itemCount })
+      const text = yield* fs.readFileString(journal).pipe(Effect.orElseSucceed(() => ""))
+      if (text === "") return snapshot
+      const lines = text.split("\n").filter((line) => line.trim() !== "")
+      const now = yield* Clock.currentTimeMillis
+      let state = Option.getOrElse(snapshot, () => empty(now))
+      for (const [index, line] of lines.entries()) {
+        const patch = decodePatch(line)
+        if (Option.isNone(patch)) {
+          if (index < lines.length - 1) {
+            yield* Effect.logWarning("state journal is corrupt; ignoring the rest of it").pipe(
+              Effect.annotateLogs({ line: index + 1, of: lines.length }),
+            )
+          }
+          break
+        }
+        state = applyPatch(state, patch.value)
+      }
+      yield* save(state).pipe(
+        Effect.mapError((error) => new StateLoadError({ message: `GATHERARR_STATE_PATH: ${error.message}` })),
+      )
+      return Option.some(state)
+    })
+
+    const save = (state: StateFile): Effect.Effect<void, StateWriteError> => {
       const temp = path.join(dir, `${base}.tmp-${process.pid}-${counter++}`)
       const data = new TextEncoder().encode(encode(state))
       const write = Effect.scoped(
@@ -141,6 +203,18 @@ export const makeFileStore = (statePath: string) =>
             Effect.ignore,
           ),
         ),
+        // The file now holds everything the journal did.
+        Effect.zipRight(
+          fs
+            .remove(journal)
+            .pipe(
+              Effect.catchTag("SystemError", (e) => (e.reason === "NotFound" ? Effect.void : Effect.fail(e))),
+            ),
+        ),
+        Effect.tap(() => {
+          journaled = 0
+          itemsWritten = itemCount(state)
+        }),
         Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)),
         Effect.mapError(
           (error) =>
@@ -151,7 +225,28 @@ export const makeFileStore = (statePath: string) =>
       return Effect.uninterruptible(write)
     }
 
-    return { load, save } satisfies StateStoreShape
+    const append = (patch: Patch) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const handle = yield* fs.open(journal, { flag: "a", mode: 0o600 })
+          yield* handle.writeAll(new TextEncoder().encode(`${JSON.stringify(patch)}\n`))
+          yield* handle.sync
+        }),
+      ).pipe(
+        Effect.tap(() => {
+          journaled++
+        }),
+        Effect.mapError(
+          (error) =>
+            new StateWriteError({ message: `cannot write ${journal}: ${reasonOf(error)}`, cause: error }),
+        ),
+        Effect.uninterruptible,
+      )
+
+    const saveChange = (state: StateFile, patch: Patch) =>
+      journaled < compactAfter && itemsWritten >= journalFrom ? append(patch) : save(state)
+
+    return { load, save, saveChange } satisfies StateStoreShape
   })
 
 export class StateStore extends Context.Tag("gatherarr/StateStore")<StateStore, StateStoreShape>() {

@@ -1,10 +1,16 @@
 import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { build } from "esbuild"
 import { beforeAll, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
+import { makeFileStore } from "../../src/StateStore.ts"
 
 const KILLS = 200
 let writer: string
@@ -26,9 +32,9 @@ beforeAll(async () => {
 })
 
 /** Runs the writer until it has reported `reports` writes (plus a random few microseconds), then SIGKILLs it. */
-const killAfter = (path: string, first: number, reports: number) =>
+const killAfter = (path: string, first: number, reports: number, mode = "plain") =>
   new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, path, String(first)], {
+    const child = spawn(process.execPath, [writer, path, String(first), mode], {
       stdio: ["ignore", "pipe", "pipe"],
     })
     let last = first - 1
@@ -68,5 +74,31 @@ describe("crash consistency", () => {
     }
     // Temp files a kill left behind are cleaned at the next start, so there are at most a few.
     expect(readdirSync(dir).filter((n) => n.includes(".tmp-")).length).toBeLessThanOrEqual(1)
+  }, 180_000)
+
+  it(`journaled changes (large states): ${KILLS / 2} kills, the state always loads and holds every reported change`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gatherarr-crash-journal-"))
+    const path = join(dir, "state.json")
+    const load = () =>
+      Effect.runPromise(
+        Effect.flatMap(makeFileStore(path, { journalFrom: 0 }), (store) => store.load).pipe(
+          Effect.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)),
+        ),
+      )
+    let next = 1
+    let journals = 0
+    for (let i = 0; i < KILLS / 2; i++) {
+      const first = next
+      const last = await killAfter(path, first, 1 + Math.floor(Math.random() * 40), "journal")
+      if (existsSync(`${path}.journal`)) journals++
+      // Loading replays the journal (and compacts it), through the real file store.
+      const state = Option.getOrThrow(await load())
+      const items = state.targets.movies!.items
+      for (let n = first; n <= last; n++)
+        expect(items[`movie:${n}`], `kill ${i}: movie:${n} was reported persisted`).toBeDefined()
+      next = last + 2
+    }
+    // The kills did land while changes were journaled.
+    expect(journals).toBeGreaterThan(KILLS / 4)
   }, 180_000)
 })

@@ -1,7 +1,9 @@
 /**
- * A child process for the crash test: writes the state file through the real file store as fast as
- * it can, printing each `totalRuns` value once its write has returned (reported as persisted).
- *   node crash-writer.js <state path> <first run number>
+ * A child process for the crash tests: writes the state through the real file store as fast as it
+ * can, printing each number once its write has returned (reported as persisted).
+ *   node crash-writer.js <state path> <first number> [journal]
+ * Plain: the whole file per write (`totalRuns` is the number). Journal: one journaled item change
+ * per write (`movie:<number>`), the file rewritten every 25 changes.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -10,17 +12,17 @@ import * as Layer from "effect/Layer"
 import { empty, setItem } from "../../src/State.ts"
 import { makeFileStore } from "../../src/StateStore.ts"
 
-const [path = "state.json", first = "1"] = process.argv.slice(2)
+const [path = "state.json", first = "1", mode = "plain"] = process.argv.slice(2)
 const program = Effect.gen(function* () {
-  const store = yield* makeFileStore(path)
+  const journal = mode === "journal"
+  const store = yield* makeFileStore(path, journal ? { journalFrom: 0, compactAfter: 25 } : {})
   let state = empty(Date.now())
   for (let n = Number(first); ; n++) {
+    const key = `movie:${n}`
+    const item = { lastProcessedAt: new Date().toISOString(), lastResult: "not_found" as const }
     // Growing content, so a torn write would show.
-    state = setItem({ ...state, totalRuns: n }, "movies", `movie:${n}`, {
-      lastProcessedAt: new Date().toISOString(),
-      lastResult: "not_found",
-    })
-    yield* store.save(state)
+    state = setItem({ ...state, totalRuns: n }, "movies", key, item)
+    yield* journal ? store.saveChange!(state, { item: { target: "movies", key, item } }) : store.save(state)
     process.stdout.write(`${n}\n`)
   }
 })

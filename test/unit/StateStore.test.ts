@@ -14,8 +14,8 @@ import * as Option from "effect/Option"
 import { GatherarrConfig } from "../../src/Config.ts"
 import * as Metrics from "../../src/Metrics.ts"
 import { GatherarrMetrics } from "../../src/Metrics.ts"
-import { decode, empty, encode, prune, State, type StateFile, setItem } from "../../src/State.ts"
-import { makeFileStore, StateStore } from "../../src/StateStore.ts"
+import { applyPatch, decode, empty, encode, prune, State, type StateFile, setItem } from "../../src/State.ts"
+import { type FileStoreOptions, makeFileStore, StateStore } from "../../src/StateStore.ts"
 import { captureLogs } from "../support/harness.ts"
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "gatherarr-state-"))
@@ -245,6 +245,101 @@ describe("file store", () => {
       expect(readdirSync(dir).sort()).toEqual(["other.txt"])
     }),
   )
+})
+
+describe("journal (large states)", () => {
+  const item = (n: number) => ({
+    lastProcessedAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+    lastResult: "grabbed" as const,
+  })
+  const journaled = (path: string, extra: FileStoreOptions = {}) =>
+    makeFileStore(path, { journalFrom: 0, ...extra }).pipe(
+      Effect.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)),
+    )
+
+  it.effect("a change is appended to the journal; the next start replays it and compacts", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const path = join(dir, "state.json")
+      const store = yield* journaled(path)
+      yield* store.save(sample(1))
+      const before = readFileSync(path, "utf8")
+      const next = setItem(sample(1), "movies", "movie:7", item(7))
+      yield* store.saveChange!(next, {
+        item: { target: "movies", key: "movie:7", item: item(7) },
+        searches: ["2026-01-01T00:07:00.000Z"],
+      })
+      expect(readFileSync(path, "utf8")).toBe(before)
+      expect(readFileSync(`${path}.journal`, "utf8").trim().split("\n")).toHaveLength(1)
+
+      const loaded = Option.getOrThrow(yield* (yield* journaled(path)).load)
+      expect(loaded.targets.movies!.items["movie:7"]).toEqual(item(7))
+      expect(loaded.targets.movies!.items["movie:42"]).toBeDefined()
+      expect(loaded.searches).toEqual(["2026-01-01T00:07:00.000Z"])
+      // Compacted: the file holds it all, the journal is gone.
+      expect(existsSync(`${path}.journal`)).toBe(false)
+      expect(JSON.parse(readFileSync(path, "utf8")).targets.movies.items["movie:7"]).toEqual(item(7))
+    }),
+  )
+
+  it.effect(
+    "a torn last line (a crash while appending) is ignored; a bad line in the middle ends the replay, with a warning",
+    () =>
+      Effect.gen(function* () {
+        const dir = tempDir()
+        const path = join(dir, "state.json")
+        const good = (n: number) =>
+          JSON.stringify({ item: { target: "movies", key: `movie:${n}`, item: item(n) } })
+        writeFileSync(`${path}.journal`, `${good(1)}\n${good(2)}\n{"item":{"tar`)
+        const loaded = Option.getOrThrow(yield* (yield* journaled(path)).load)
+        expect(Object.keys(loaded.targets.movies!.items).sort()).toEqual(["movie:1", "movie:2"])
+
+        writeFileSync(`${path}.journal`, `${good(3)}\nnot json\n${good(4)}\n`)
+        const logs = captureLogs()
+        const again = Option.getOrThrow(
+          yield* Effect.flatMap(journaled(path), (s) => s.load).pipe(Effect.provide(logs.layer)),
+        )
+        expect(Object.keys(again.targets.movies!.items).sort()).toEqual(["movie:1", "movie:2", "movie:3"])
+        expect(logs.lines).toContainEqual(
+          expect.objectContaining({
+            level: "warn",
+            message: "state journal is corrupt; ignoring the rest of it",
+            line: 2,
+          }),
+        )
+      }),
+  )
+
+  it.effect("after compactAfter entries, or below journalFrom items, a change rewrites the file", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const path = join(dir, "state.json")
+      const store = yield* journaled(path, { compactAfter: 2 })
+      let state = sample(1)
+      for (let n = 1; n <= 3; n++) {
+        state = setItem(state, "movies", `movie:${n}`, item(n))
+        yield* store.saveChange!(state, { item: { target: "movies", key: `movie:${n}`, item: item(n) } })
+      }
+      expect(existsSync(`${path}.journal`)).toBe(false)
+      expect(Object.keys(JSON.parse(readFileSync(path, "utf8")).targets.movies.items)).toHaveLength(4)
+
+      const small = yield* journaled(join(dir, "small.json"), { journalFrom: 100 })
+      yield* small.saveChange!(state, { item: { target: "movies", key: "movie:1", item: item(1) } })
+      expect(existsSync(join(dir, "small.json.journal"))).toBe(false)
+      expect(existsSync(join(dir, "small.json"))).toBe(true)
+    }),
+  )
+
+  it("replaying never loses a search: the lists are merged", () => {
+    const state = { ...sample(1), searches: ["2026-01-01T00:02:00.000Z"] }
+    const replayed = applyPatch(
+      applyPatch(state, { searches: ["2026-01-01T00:01:00.000Z", "2026-01-01T00:02:00.000Z"] }),
+      {
+        searches: ["2026-01-01T00:01:00.000Z"],
+      },
+    )
+    expect(replayed.searches).toEqual(["2026-01-01T00:01:00.000Z", "2026-01-01T00:02:00.000Z"])
+  })
 })
 
 describe("State service", () => {
