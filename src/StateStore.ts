@@ -172,8 +172,11 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
         const patch = decodePatch(line)
         if (Option.isNone(patch)) {
           if (index < lines.length - 1) {
+            // Not a torn append but damage: keep the journal aside, as a corrupt file is.
+            const aside = `${journal}.corrupt.${new Date(now).toISOString().replace(/[:.]/g, "-")}`
+            yield* fs.rename(journal, aside).pipe(Effect.ignore)
             yield* Effect.logWarning("state journal is corrupt; ignoring the rest of it").pipe(
-              Effect.annotateLogs({ line: index + 1, of: lines.length }),
+              Effect.annotateLogs({ line: index + 1, of: lines.length, moved_to: aside }),
             )
           }
           break

@@ -307,6 +307,10 @@ describe("journal (large states)", () => {
             line: 2,
           }),
         )
+        // The damaged journal is kept aside, never deleted.
+        const aside = readdirSync(dir).filter((name) => name.startsWith("state.json.journal.corrupt."))
+        expect(aside).toHaveLength(1)
+        expect(readFileSync(join(dir, aside[0]!), "utf8")).toContain("not json")
       }),
   )
 
