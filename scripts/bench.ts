@@ -125,8 +125,11 @@ const sampleRun = async (sim: Simulator, searches: number): Promise<Sample> => {
   let outcomes = 0
   let firstRequest = 0
   let lastOutcome = 0
+  let pending = ""
   child.stdout.on("data", (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n")) {
+    const lines = (pending + chunk.toString()).split("\n")
+    pending = lines.pop() ?? ""
+    for (const line of lines) {
       if (line.includes('"result":"grabbed"') || line.includes('"result":"not_found"')) {
         outcomes++
         lastOutcome = performance.now()
@@ -149,8 +152,12 @@ const sampleRun = async (sim: Simulator, searches: number): Promise<Sample> => {
     } catch {}
     await sleep(5)
   }
-  const deadline = performance.now() + 600_000
+  const deadline = performance.now() + 60_000
   while (outcomes < searches && performance.now() < deadline) await sleep(10)
+  if (outcomes < searches) {
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    process.stderr.write(`bench: only ${outcomes} of ${searches} outcomes seen\n${metrics.split("\n").filter((l) => /^gatherarr_(run|searches)/.test(l)).join("\n")}\n`)
+  }
   firstRequest = started
   const runCpu = cpuMs(child.pid!)
   await sleep(300)
