@@ -156,7 +156,12 @@ const sampleRun = async (sim: Simulator, searches: number): Promise<Sample> => {
   while (outcomes < searches && performance.now() < deadline) await sleep(10)
   if (outcomes < searches) {
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-    process.stderr.write(`bench: only ${outcomes} of ${searches} outcomes seen\n${metrics.split("\n").filter((l) => /^gatherarr_(run|searches)/.test(l)).join("\n")}\n`)
+    process.stderr.write(
+      `bench: only ${outcomes} of ${searches} outcomes seen\n${metrics
+        .split("\n")
+        .filter((l) => /^gatherarr_(run|searches)/.test(l))
+        .join("\n")}\n`,
+    )
   }
   firstRequest = started
   const runCpu = cpuMs(child.pid!)

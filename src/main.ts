@@ -23,12 +23,27 @@ import * as Prometheus from "./Prometheus.ts"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
-// The port is bound before the scheduler starts: if it cannot be, no search is sent.
+/**
+ * The Node server, bound before the scheduler starts (if the port cannot be had, no search is
+ * sent). Until Gatherarr's routes are attached, and after they are detached at shutdown, it answers
+ * 503 itself, so no request ever hangs.
+ */
+const makeServer = () => {
+  const server = createServer()
+  server.on("request", (_request, response) => {
+    if (server.listenerCount("request") === 1) {
+      response.writeHead(503, { "content-type": "text/plain" })
+      response.end("unhealthy: starting or stopping")
+    }
+  })
+  return server
+}
+
 const app = (settings: GatherarrSettings) =>
   HttpServer.layer.pipe(
     Layer.provideMerge(GatherarrCore),
     Layer.provideMerge(
-      NodeHttpServer.layer(createServer, { host: settings.httpHost, port: settings.httpPort }),
+      NodeHttpServer.layer(makeServer, { host: settings.httpHost, port: settings.httpPort }),
     ),
     Layer.provide(Prometheus.layer),
     Layer.provide(Layer.merge(StateStore.layer, GatherarrMetrics.layer)),

@@ -216,6 +216,29 @@ describe("gatherarr (dist/main.js)", () => {
     )
   })
 
+  it("/health never hangs during start-up: refused, 503 or 200, each answer quick", async () => {
+    const { base, run } = await setup()
+    const gatherarr = run()
+    const answers: Array<string> = []
+    const deadline = Date.now() + 5000
+    while (Date.now() < deadline) {
+      const started = Date.now()
+      const answer = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1000) }).then(
+        async (r) => `${r.status} ${await r.text()}`,
+        (e: Error) => (e.name === "TimeoutError" ? "hung" : "refused"),
+      )
+      expect(Date.now() - started).toBeLessThan(1000)
+      answers.push(answer)
+      if (answer === "200 OK") break
+    }
+    expect(answers).not.toContain("hung")
+    expect(answers.at(-1)).toBe("200 OK")
+    for (const answer of answers)
+      expect(["refused", "200 OK", "503 unhealthy: starting or stopping"]).toContain(answer)
+    gatherarr.child.kill("SIGTERM")
+    expect((await gatherarr.exited).code).toBe(0)
+  })
+
   it("a port already in use stops start-up with a clear error, before any search", async () => {
     const { radarr, run, env } = await setup()
     const blocker = createServer().listen(Number(env.GATHERARR_HTTP_PORT), "127.0.0.1")
