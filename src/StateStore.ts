@@ -126,7 +126,7 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
       })
 
     const journal = `${file}.journal`
-    const journalFrom = options.journalFrom ?? 20_000
+    const journalFrom = options.journalFrom ?? 5_000
     const compactAfter = options.compactAfter ?? 1_000
     let journaled = 0
     // Items at the last full write: counting 100,000 keys per change would cost more than the journal saves.
