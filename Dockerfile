@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Gatherarr: a bundled single-file Node app on a Node base image, run as a non-root user.
+# Gatherarr: the bundled daemon (a launcher, one bundle and its code cache) on a Node base image,
+# run as a non-root user.
 # The base image is a build argument so offline CI can substitute a local one.
 ARG NODE_IMAGE=node:24-alpine
 
@@ -11,7 +12,10 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY test/support ./test/support
-RUN npm run build && mkdir -p /out/data && cp dist/main.js /out/main.js
+# The build's warm-up run writes V8's code cache for this image's Node (see src/launch.ts).
+RUN npm run build && mkdir -p /out/app /out/data \
+ && cp dist/main.js dist/gatherarr.cjs dist/gatherarr.cache /out/app/ \
+ && echo '{"type":"module"}' > /out/app/package.json
 
 FROM ${NODE_IMAGE}
 ARG VERSION=0.1.0
@@ -22,7 +26,7 @@ LABEL org.opencontainers.image.title="gatherarr" \
       org.opencontainers.image.licenses="MIT"
 ENV NODE_ENV=production \
     GATHERARR_STATE_PATH=/data/state.json
-COPY --from=build /out/main.js /app/main.js
+COPY --from=build /out/app /app
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
 VOLUME /data

@@ -58,34 +58,113 @@ const cpuMs = (pid: number) => {
 }
 
 // ---------------------------------------------------------------------------
+// Environments: a baseline and Gatherarr always run in the same one. "clean" is PATH only, as in
+// the container image; "inherited" is this shell's (on some machines NODE_EXTRA_CA_CERTS is set there,
+// and every Node process then parses those certificates at start).
+
+type Env = Record<string, string>
+const CLEAN: Env = { PATH: process.env.PATH ?? "" }
+const INHERITED: Env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    (e): e is [string, string] => e[1] !== undefined && !e[0].startsWith("GATHERARR_"),
+  ),
+)
+/** Rest before "idle" RSS is read, after a run and for the bare baseline alike: V8's idle memory
+ * reducer (which returns unused heap pages) starts about 8 s after the last full collection. */
+const REST_MS = 12_000
+
+// ---------------------------------------------------------------------------
 // Baselines
 
-const bareStartup = () => {
+const bareStartup = (env: Env) => {
   const times: Array<number> = []
-  for (let i = 0; i < REPEAT * 2; i++) {
+  for (let i = 0; i < REPEAT * 4; i++) {
     const t = performance.now()
-    spawnSync(process.execPath, ["-e", "0"])
+    spawnSync(process.execPath, ["-e", "0"], { env })
     times.push(performance.now() - t)
   }
   return median(times)
 }
 
-const bareIdleRss = async () => {
-  const values: Array<number> = []
-  for (let i = 0; i < REPEAT; i++) {
-    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"])
-    await sleep(500)
-    values.push(memory(child.pid!).rss)
-    child.kill("SIGKILL")
+/** Polls GET /health every 5 ms until it answers 200; the time from `started`. */
+const untilHealthy = async (port: number, started: number) => {
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) return performance.now() - started
+    } catch {}
+    await sleep(5)
   }
+}
+
+/** A bare Node HTTP server answering 200: the floor for any daemon that serves /health. */
+const bareServerStartup = async (env: Env) => {
+  const times: Array<number> = []
+  for (let i = 0; i < REPEAT * 2; i++) {
+    const port = await freePort()
+    const started = performance.now()
+    const child = spawn(
+      process.execPath,
+      ["-e", `require("node:http").createServer((q, s) => s.end("OK")).listen(${port}, "127.0.0.1")`],
+      { env, stdio: "ignore" },
+    )
+    times.push(await untilHealthy(port, started))
+    child.kill("SIGKILL")
+    await new Promise((r) => child.on("exit", r))
+  }
+  return median(times)
+}
+
+/** RSS of idle bare Node processes of the same age as Gatherarr's "idle" reading. */
+const bareIdleRss = async () => {
+  const children = Array.from({ length: REPEAT }, () =>
+    spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { env: CLEAN }),
+  )
+  await sleep(REST_MS + 1000)
+  const values = children.map((child) => memory(child.pid!).rss)
+  for (const child of children) child.kill("SIGKILL")
   return median(values)
 }
 
 // ---------------------------------------------------------------------------
 // Gatherarr as a child process
 
+const daemonEnv = (env: Env, sim: Simulator, port: number, dir: string, searches: number): Env => ({
+  ...env,
+  GATHERARR_TARGETS: `bench:${sim.options.app}`,
+  GATHERARR_TARGET_BENCH_URL: sim.url,
+  GATHERARR_TARGET_BENCH_API_KEY: sim.apiKey,
+  GATHERARR_MAX_SEARCHES_PER_RUN: String(searches),
+  GATHERARR_MAX_SEARCHES_PER_HOUR: "1000",
+  GATHERARR_COOLDOWN: "0",
+  GATHERARR_COMMAND_POLL_INTERVAL: "20ms",
+  GATHERARR_STATE_PATH: join(dir, "state.json"),
+  GATHERARR_HTTP_HOST: "127.0.0.1",
+  GATHERARR_HTTP_PORT: String(port),
+  GATHERARR_LOG_LEVEL: "info",
+})
+
+/** Process start to the first /health 200, then SIGTERM; a fresh state each time. */
+const gatherarrStartup = async (env: Env, sim: Simulator) => {
+  const times: Array<number> = []
+  for (let i = 0; i < REPEAT * 2; i++) {
+    const port = await freePort()
+    const dir = mkdtempSync(join(tmpdir(), "gatherarr-bench-"))
+    const started = performance.now()
+    const child = spawn(process.execPath, [MAIN], {
+      env: daemonEnv(env, sim, port, dir, 1),
+      stdio: "ignore",
+    })
+    times.push(await untilHealthy(port, started))
+    child.kill("SIGTERM")
+    await new Promise((r) => child.on("exit", r))
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return median(times)
+}
+
 interface Sample {
   startup: number
+  afterRunRss: number
   idleRss: number
   peakRss: number
   runWall: number
@@ -106,24 +185,10 @@ const sampleRun = async (sim: Simulator, searches: number): Promise<Sample> => {
   sim.queue.length = 0
   const started = performance.now()
   const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      GATHERARR_TARGETS: `bench:${sim.options.app}`,
-      GATHERARR_TARGET_BENCH_URL: sim.url,
-      GATHERARR_TARGET_BENCH_API_KEY: sim.apiKey,
-      GATHERARR_MAX_SEARCHES_PER_RUN: String(searches),
-      GATHERARR_MAX_SEARCHES_PER_HOUR: "1000",
-      GATHERARR_COOLDOWN: "0",
-      GATHERARR_COMMAND_POLL_INTERVAL: "20ms",
-      GATHERARR_STATE_PATH: join(dir, "state.json"),
-      GATHERARR_HTTP_HOST: "127.0.0.1",
-      GATHERARR_HTTP_PORT: String(port),
-      GATHERARR_LOG_LEVEL: "info",
-    },
+    env: daemonEnv(CLEAN, sim, port, dir, searches),
     stdio: ["ignore", "pipe", "inherit"],
   })
   let outcomes = 0
-  let firstRequest = 0
   let lastOutcome = 0
   let pending = ""
   child.stdout.on("data", (chunk: Buffer) => {
@@ -142,16 +207,7 @@ const sampleRun = async (sim: Simulator, searches: number): Promise<Sample> => {
       peak = Math.max(peak, memory(child.pid!).peak)
     } catch {}
   }, 20)
-  let startup = Number.NaN
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) {
-        startup = performance.now() - started
-        break
-      }
-    } catch {}
-    await sleep(5)
-  }
+  const startup = await untilHealthy(port, started)
   const deadline = performance.now() + 60_000
   while (outcomes < searches && performance.now() < deadline) await sleep(10)
   if (outcomes < searches) {
@@ -163,9 +219,10 @@ const sampleRun = async (sim: Simulator, searches: number): Promise<Sample> => {
         .join("\n")}\n`,
     )
   }
-  firstRequest = started
   const runCpu = cpuMs(child.pid!)
   await sleep(300)
+  const afterRunRss = memory(child.pid!).rss
+  await sleep(Math.max(0, lastOutcome + REST_MS - performance.now()))
   const idleRss = memory(child.pid!).rss
   clearInterval(poll)
   peak = Math.max(peak, memory(child.pid!).peak)
@@ -178,9 +235,10 @@ const sampleRun = async (sim: Simulator, searches: number): Promise<Sample> => {
   const searching = sim.requests.filter((r) => SEARCHING(r.path))
   return {
     startup,
+    afterRunRss,
     idleRss,
     peakRss: peak,
-    runWall: lastOutcome - firstRequest - startup,
+    runWall: lastOutcome - started - startup,
     runCpu,
     selectionRequests: selection.length,
     selectionBytes: selection.reduce((n, r) => n + r.bytesSent, 0),
@@ -244,26 +302,46 @@ const fmt = (n: number, digits = 0) => n.toFixed(digits)
 const ratio = (n: number, base: number) => `${(n / base).toFixed(2)}x`
 
 const main = async () => {
-  const bare = bareStartup()
-  const bareRss = await bareIdleRss()
   const lines: Array<string> = []
   const out = (line = "") => {
     lines.push(line)
     process.stdout.write(`${line}\n`)
   }
+  const only = process.env.BENCH_ONLY // "state": only the state persistence table
   out(
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
   )
-  out(
-    `Baselines: bare \`node -e 0\` start-up ${fmt(bare, 1)} ms; idle bare \`node\` RSS ${fmt(bareRss, 1)} MB.`,
-  )
   out()
+  if (only !== "state") {
+    const sim = await Simulator.start({ app: "radarr", movies: 1000, missingRatio: 0.3, grabProbability: 0 })
+    out(
+      "| environment | bare `node -e 0` | bare Node HTTP server, first 200 | Gatherarr, first `/health` 200 |",
+    )
+    out("| --- | --- | --- | --- |")
+    for (const [label, env] of [
+      ["clean (PATH only, as in the image)", CLEAN],
+      ["inherited (this shell's)", INHERITED],
+    ] as const) {
+      const bare = bareStartup(env)
+      const server = await bareServerStartup(env)
+      const gatherarr = await gatherarrStartup(env, sim)
+      out(
+        `| ${label} | ${fmt(bare, 1)} ms | ${fmt(server, 1)} ms (${ratio(server, bare)}) | ${fmt(gatherarr, 1)} ms (${ratio(gatherarr, bare)}) |`,
+      )
+    }
+    await sim.close()
+    out()
+  }
+  const bareRss = only === "state" ? 0 : await bareIdleRss()
+  if (only !== "state") {
+    out(`Clean environment; idle bare \`node\` RSS ${fmt(bareRss, 1)} MB (at ${REST_MS / 1000 + 1} s).`)
+    out()
+  }
   out(
-    "| library | start-up to healthy | idle RSS | peak RSS | run wall | run CPU | selection requests / bytes | searching requests / bytes | SIGTERM to exit |",
+    "| library | start-up to healthy | RSS after the run | idle RSS | peak RSS | run wall | run CPU | selection requests / bytes | searching requests / bytes | SIGTERM to exit |",
   )
-  out("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+  out("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
   const libraries: Array<{ label: string; options: SimulatorOptions }> = []
-  const only = process.env.BENCH_ONLY // "state": only the state persistence table
   for (const movies of QUICK ? [1000] : [1000, 10_000, 100_000])
     libraries.push({
       label: `Radarr ${movies.toLocaleString("en")} movies`,
@@ -287,7 +365,7 @@ const main = async () => {
     await sim.close()
     const m = (k: keyof Sample) => median(samples.map((s) => s[k]))
     out(
-      `| ${label} | ${fmt(m("startup"))} ms (${ratio(m("startup"), bare)}) | ${fmt(m("idleRss"), 1)} MB (${ratio(m("idleRss"), bareRss)}) | ${fmt(m("peakRss"), 1)} MB (${ratio(m("peakRss"), bareRss)}) | ${fmt(m("runWall"))} ms | ${fmt(m("runCpu"))} ms | ${fmt(m("selectionRequests"))} / ${fmt(m("selectionBytes") / 1024, 1)} KB | ${fmt(m("searchRequests"))} / ${fmt(m("searchBytes") / 1024, 1)} KB | ${fmt(m("shutdown"))} ms |`,
+      `| ${label} | ${fmt(m("startup"))} ms | ${fmt(m("afterRunRss"), 1)} MB (${ratio(m("afterRunRss"), bareRss)}) | ${fmt(m("idleRss"), 1)} MB (${ratio(m("idleRss"), bareRss)}) | ${fmt(m("peakRss"), 1)} MB (${ratio(m("peakRss"), bareRss)}) | ${fmt(m("runWall"))} ms | ${fmt(m("runCpu"))} ms | ${fmt(m("selectionRequests"))} / ${fmt(m("selectionBytes") / 1024, 1)} KB | ${fmt(m("searchRequests"))} / ${fmt(m("searchBytes") / 1024, 1)} KB | ${fmt(m("shutdown"))} ms |`,
     )
   }
   out()

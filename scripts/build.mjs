@@ -1,8 +1,13 @@
-// Bundles the daemon (and the demo) into single ESM files under dist/, and builds the embedding
-// API (dist/index.js, dependencies external) with its type declarations (dist/types).
-import { execFileSync } from "node:child_process"
-import { chmodSync, rmSync } from "node:fs"
+// Bundles the daemon (dist/gatherarr.cjs, its launcher dist/main.js and its code cache), the demo,
+// the benchmark and the simulator into single files under dist/, and builds the embedding API
+// (dist/index.js, dependencies external) with its type declarations (dist/types).
+import { execFileSync, spawn } from "node:child_process"
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { createInterface } from "node:readline"
 import { build } from "esbuild"
 
 rmSync("dist", { recursive: true, force: true })
@@ -21,26 +26,33 @@ const common = {
   logLevel: "warning",
 }
 
-// A signal that arrives while the bundle is still loading ends the process cleanly (exit 0). Once
-// main.ts has started the runtime (which handles signals itself) this handler does nothing; it is
-// never removed, as removing a signal's last listener can lose a signal already on its way.
-const early =
-  "globalThis.__gatherarrStarted = false; const __early = () => { if (!globalThis.__gatherarrStarted) process.exit(0) }; process.on('SIGTERM', __early); process.on('SIGINT', __early);"
 // `ws` and `mime` are only reached by WebSocket upgrades and file responses, which Gatherarr never
-// serves: stand-ins keep them out of the daemon's bundle (less to parse at every start).
+// serves, and `undici` only by the platform's undici client, which the daemon does not use (it sends
+// requests with node:http): stand-ins keep them out of the daemon's bundle (less to load at start).
 const stubs = {
   name: "stubs",
   setup(b) {
-    b.onResolve({ filter: /^(ws|mime)$/ }, (args) => ({
+    b.onResolve({ filter: /^(ws|mime|undici)$/ }, (args) => ({
       path: new URL(`./stubs/${args.path}.js`, import.meta.url).pathname,
     }))
   },
 }
+
+// The daemon is one CommonJS bundle, dist/gatherarr.cjs, started by the launcher dist/main.js
+// (src/launch.ts) through V8's code cache, dist/gatherarr.cache (written below).
 await build({
   ...common,
+  format: "cjs",
+  banner: {},
   plugins: [stubs],
-  banner: { js: `#!/usr/bin/env node\n${early}\n${common.banner.js}` },
-  entryPoints: { main: "src/main.ts" },
+  entryPoints: { gatherarr: "src/main.ts" },
+  outExtension: { ".js": ".cjs" },
+  outdir: "dist",
+})
+await build({
+  ...common,
+  banner: { js: "#!/usr/bin/env node" },
+  entryPoints: { main: "src/launch.ts" },
   outdir: "dist",
 })
 chmodSync("dist/main.js", 0o755)
@@ -49,6 +61,60 @@ await build({
   entryPoints: { demo: "scripts/demo.ts", bench: "scripts/bench.ts", simulator: "test/support/serve.ts" },
   outdir: "dist",
 })
+/**
+ * The code cache: the daemon runs once against the simulator (start-up, /health, one run per
+ * target, SIGTERM) and, as it exits, the launcher writes what V8 has compiled by then. A clean
+ * environment (no NODE_OPTIONS, no GATHERARR_*) keeps the cache valid for a plain `node dist/main.js`.
+ */
+const writeCodeCache = async () => {
+  const lines = (child) => createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const simulator = spawn(process.execPath, ["dist/simulator.js"], { stdio: ["ignore", "pipe", "inherit"] })
+  const dir = mkdtempSync(join(tmpdir(), "gatherarr-build-"))
+  try {
+    const { radarr, sonarr, apiKey } = JSON.parse((await lines(simulator).next()).value)
+    const port = await new Promise((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address()
+        probe.close(() => resolve(port))
+      })
+    })
+    const daemon = spawn(process.execPath, ["dist/main.js", "--write-code-cache"], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: {
+        PATH: process.env.PATH,
+        GATHERARR_TARGETS: "movies:radarr,tv:sonarr",
+        GATHERARR_TARGET_MOVIES_URL: radarr,
+        GATHERARR_TARGET_MOVIES_API_KEY: apiKey,
+        GATHERARR_TARGET_TV_URL: sonarr,
+        GATHERARR_TARGET_TV_API_KEY: apiKey,
+        GATHERARR_MAX_SEARCHES_PER_RUN: "2",
+        GATHERARR_COMMAND_POLL_INTERVAL: "50ms",
+        GATHERARR_STATE_PATH: join(dir, "state.json"),
+        GATHERARR_HTTP_HOST: "127.0.0.1",
+        GATHERARR_HTTP_PORT: String(port),
+        GATHERARR_LOG_LEVEL: "debug",
+      },
+    })
+    const exited = new Promise((resolve) => daemon.on("exit", resolve))
+    const timeout = setTimeout(() => daemon.kill("SIGKILL"), 30_000)
+    let finished = 0
+    for await (const line of createInterface({ input: daemon.stdout })) {
+      if (line.includes('"message":"run finished"') && ++finished === 2) break
+    }
+    await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.text())
+    daemon.kill("SIGTERM")
+    const code = await exited
+    clearTimeout(timeout)
+    if (code !== 0 || !existsSync("dist/gatherarr.cache")) {
+      throw new Error(`build: the warm-up run for the code cache failed (exit ${code})`)
+    }
+  } finally {
+    simulator.kill("SIGTERM")
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+await writeCodeCache()
+
 await build({
   entryPoints: { index: "src/index.ts" },
   bundle: true,

@@ -3,8 +3,8 @@
  * Prometheus on /metrics, /health, and the scheduler. Only wiring lives here.
  */
 import { createServer } from "node:http"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -47,7 +47,7 @@ const app = (settings: GatherarrSettings) =>
     ),
     Layer.provide(Prometheus.layer),
     Layer.provide(Layer.merge(StateStore.layer, GatherarrMetrics.layer)),
-    Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(settings), FetchHttpClient.layer, Platform)),
+    Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(settings), NodeHttpClient.layer, Platform)),
   )
 
 const errorText = (cause: Cause.Cause<unknown>, settings: GatherarrSettings) => {
@@ -57,6 +57,10 @@ const errorText = (cause: Cause.Cause<unknown>, settings: GatherarrSettings) => 
   }
   return error?.message || error?._tag || String(error)
 }
+
+/** Set by the launcher (src/launch.ts), absent when the bundle is run some other way. */
+const launch = (globalThis as { __gatherarrLaunch?: { started: boolean; codeCache: string } })
+  .__gatherarrLaunch
 
 const EXIT_CONFIG = 2
 const EXIT_STARTUP = 1
@@ -69,16 +73,25 @@ const program = Effect.gen(function* () {
       setTimeout(() => process.exit(0), Duration.toMillis(settings.shutdownTimeout)).unref()
     })
   }
-  return yield* Layer.launch(app(settings)).pipe(
-    Effect.tapErrorCause((cause) =>
-      Cause.isInterruptedOnly(cause)
-        ? Effect.void
-        : Effect.logError("Gatherarr cannot start").pipe(
-            Effect.annotateLogs({ error: errorText(cause, settings) }),
-          ),
+  const daemon = Effect.zipRight(
+    Effect.logDebug("starting").pipe(
+      Effect.annotateLogs({
+        node: process.version,
+        code_cache: launch?.codeCache ?? "absent",
+        uptime_ms: Math.round(performance.now()),
+      }),
     ),
-    Effect.provide(Logger.layer(settings.logLevel)),
+    Layer.launch(app(settings)).pipe(
+      Effect.tapErrorCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.void
+          : Effect.logError("Gatherarr cannot start").pipe(
+              Effect.annotateLogs({ error: errorText(cause, settings) }),
+            ),
+      ),
+    ),
   )
+  return yield* daemon.pipe(Effect.provide(Logger.layer(settings.logLevel)))
 }).pipe(
   Effect.catchTag("ConfigValidationError", (error) =>
     Effect.zipRight(
@@ -91,6 +104,7 @@ const program = Effect.gen(function* () {
 )
 
 // Effect's own fiber metrics are off: they cost CPU on every fiber and tell users nothing.
+// runMain installs the runtime's SIGTERM/SIGINT handlers (interrupt, then graceful shutdown).
 NodeRuntime.runMain(
   program.pipe(Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.disable(RuntimeFlags.RuntimeMetrics))),
   {
@@ -103,3 +117,5 @@ NodeRuntime.runMain(
     },
   },
 )
+// From here on, signals are the runtime's: the launcher's early handler (src/launch.ts) stands down.
+if (launch) launch.started = true

@@ -81,6 +81,8 @@ const start = (name: string, stateDir: string, port: number) => {
     "GATHERARR_COMMAND_POLL_INTERVAL=100ms",
     "-e",
     `GATHERARR_HTTP_PORT=${port}`,
+    "-e",
+    "GATHERARR_LOG_LEVEL=debug",
     image,
   ).trim()
 }
@@ -113,6 +115,8 @@ describe(`container image (${engine})`, () => {
     await waitUntil(() => outcomes(name).length >= 4)
     const health = await waitForStatus(`http://127.0.0.1:${port}/health`, 200)
     expect(await health.text()).toBe("OK")
+    // The image's Node accepts the code cache that the image's build wrote.
+    expect(logsOf(name).find((l) => l.message === "starting")).toMatchObject({ code_cache: "accepted" })
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
     expect(metrics).toContain('gatherarr_run_total{target="movies",type="radarr",status="success"} 1')
     expect(metrics).toContain('gatherarr_run_total{target="tv",type="sonarr",status="success"} 1')

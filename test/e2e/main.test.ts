@@ -1,13 +1,15 @@
-import { readdirSync, readFileSync } from "node:fs"
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
-import { join } from "node:path"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
 import { ALLOWED_COMMANDS } from "../support/harness.ts"
-import { cleanupList, daemonEnv, type Running, startMain, waitForStatus } from "../support/process.ts"
+import { cleanupList, daemonEnv, MAIN, type Running, startMain, waitForStatus } from "../support/process.ts"
 import { hasPromtool, promtool } from "../support/promtool.ts"
 import { Simulator } from "../support/simulator.ts"
 
+const DIST = dirname(MAIN)
 const RADARR_KEY = "radarr-KEY-e2e-7f3a9c"
 const SONARR_KEY = "sonarr-KEY-e2e-2b8d41"
 
@@ -177,6 +179,64 @@ describe("gatherarr (dist/main.js)", () => {
     if (state._tag === "Ok") {
       expect(Object.values(state.state.targets.movies!.items)).toMatchObject([{ lastResult: "searching" }])
     }
+  })
+
+  it("SIGTERM lets an in-flight search finish: /health turns 503, no new search starts, the outcome is recorded, exit 0", async () => {
+    const { dir, base, radarr, run } = await setup(
+      {
+        GATHERARR_TARGETS: "movies:radarr",
+        GATHERARR_MAX_SEARCHES_PER_RUN: "3",
+        GATHERARR_CONCURRENCY: "1",
+        GATHERARR_SHUTDOWN_TIMEOUT: "6s",
+      },
+      { radarr: { commandRunMs: 1200, grabProbability: 1 } },
+    )
+    const gatherarr = run(["GATHERARR_TARGET_TV_URL", "GATHERARR_TARGET_TV_API_KEY"])
+    const sent = await gatherarr.waitFor((l) => l.message === "search command sent")
+    const signalled = Date.now()
+    gatherarr.child.kill("SIGTERM")
+    const health = await waitForStatus(`${base}/health`, 503)
+    expect(await health.text()).toMatch(/^unhealthy: /)
+    const { code, at } = await gatherarr.exited
+    expect(code).toBe(0)
+    expect(at - signalled).toBeLessThan(6000)
+    // The search in flight got its outcome; the other two picks were never sent.
+    expect(radarr.commandBodies).toHaveLength(1)
+    const outcome = gatherarr.logs().find((l) => l.result !== undefined)
+    expect(outcome).toMatchObject({
+      message: "search grabbed a release",
+      movie_id: sent.movie_id,
+      result: "grabbed",
+    })
+    const state = decode(readFileSync(join(dir, "state.json"), "utf8"))
+    expect(state._tag).toBe("Ok")
+    if (state._tag === "Ok") {
+      expect(state.state.targets.movies!.items[`movie:${sent.movie_id}`]).toMatchObject({
+        lastResult: "grabbed",
+      })
+    }
+  })
+
+  it("starts through the build's code cache; a missing or foreign cache only costs time", async () => {
+    const { env, base } = await setup({ GATHERARR_LOG_LEVEL: "debug" })
+    const codeCache = async (main?: string) => {
+      const gatherarr = cleanup.launch(env, main)
+      const starting = await gatherarr.waitFor((l) => l.message === "starting")
+      await waitForStatus(`${base}/health`, 200)
+      gatherarr.child.kill("SIGTERM")
+      expect((await gatherarr.exited).code).toBe(0)
+      return starting.code_cache
+    }
+    expect(await codeCache()).toBe("accepted")
+    // The same build elsewhere, with a cache from another Node (here: garbage), then with none.
+    const dir = mkdtempSync(join(tmpdir(), "gatherarr-launch-"))
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }))
+    for (const file of ["main.js", "gatherarr.cjs"]) copyFileSync(join(DIST, file), join(dir, file))
+    writeFileSync(join(dir, "package.json"), '{"type":"module"}')
+    writeFileSync(join(dir, "gatherarr.cache"), Buffer.alloc(4096, 7))
+    expect(await codeCache(join(dir, "main.js"))).toBe("rejected")
+    rmSync(join(dir, "gatherarr.cache"))
+    expect(await codeCache(join(dir, "main.js"))).toBe("absent")
   })
 
   it("a bad configuration exits 2 with every problem on stderr, and never echoes a key", async () => {

@@ -61,9 +61,9 @@ export interface Running {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
 }
 
-export const startMain = (env: Record<string, string>): Running => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`)
-  const child = spawn(process.execPath, [MAIN], {
+export const startMain = (env: Record<string, string>, main = MAIN): Running => {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`)
+  const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   })
@@ -132,8 +132,8 @@ export const cleanupList = () => {
       for (const step of steps.reverse()) await step()
       steps.length = 0
     },
-    launch: (env: Record<string, string>) => {
-      const running = startMain(env)
+    launch: (env: Record<string, string>, main = MAIN) => {
+      const running = startMain(env, main)
       steps.push(async () => {
         if (running.child.exitCode === null && running.child.signalCode === null)
           running.child.kill("SIGKILL")

@@ -1,0 +1,67 @@
+/**
+ * `dist/main.js`: starts the bundled daemon (`dist/gatherarr.cjs`, built from main.ts) with V8's code
+ * cache (`dist/gatherarr.cache`, written by `npm run build` after a warm-up run), so that start-up
+ * reads compiled code instead of parsing and compiling the whole bundle (about 45 ms of a 2-core
+ * machine's start-up). A cache made by another Node/V8 version or with other V8 flags is rejected by
+ * V8 and the bundle is compiled as usual: the cache only ever makes start-up faster.
+ *
+ * A SIGTERM/SIGINT that arrives while the bundle is still loading ends the process with 0; once
+ * main.ts has started Effect's runtime, the runtime handles signals (graceful shutdown) and this
+ * handler does nothing. It is never removed: removing a signal's last listener could lose a signal
+ * already on its way.
+ */
+import { readFileSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { setFlagsFromString } from "node:v8"
+import { Script } from "node:vm"
+
+/** Shared with main.ts: whether the runtime handles signals yet, and what became of the cache. */
+const launch: { started: boolean; codeCache: "accepted" | "rejected" | "absent" } = {
+  started: false,
+  codeCache: "absent",
+}
+;(globalThis as { __gatherarrLaunch?: typeof launch }).__gatherarrLaunch = launch
+const early = () => {
+  if (!launch.started) process.exit(0)
+}
+process.on("SIGTERM", early)
+process.on("SIGINT", early)
+
+const here = dirname(fileURLToPath(import.meta.url))
+const bundle = join(here, "gatherarr.cjs")
+const cache = join(here, "gatherarr.cache")
+
+const readCache = () => {
+  try {
+    return { cachedData: readFileSync(cache) }
+  } catch {
+    return {} // No cache: compile as usual.
+  }
+}
+const options = { filename: bundle, ...readCache() }
+const script = new Script(
+  `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, "utf8")}\n})`,
+  options,
+)
+if (options.cachedData !== undefined) launch.codeCache = script.cachedDataRejected ? "rejected" : "accepted"
+
+// `npm run build` runs the daemon once with this flag: at exit, the code compiled by then (start-up,
+// a run, /health, shutdown) is what the cache holds.
+const writeCache = process.argv.indexOf("--write-code-cache")
+if (writeCache !== -1) {
+  process.argv.splice(writeCache, 1)
+  process.on("exit", () => writeFileSync(cache, script.createCachedData()))
+}
+
+const module = { exports: {} }
+script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, here)
+
+// Memory before peak speed, set once the bundle is loaded (V8 checks a code cache against the flags
+// it was made with, so they must not change before it is read; the warm-up run leaves them alone).
+// The young generation keeps the size it has instead of growing (about -4 MB resident), and
+// TurboFan is off: Gatherarr's JavaScript is glue around native JSON, HTTP and file work, and
+// optimising it costs more memory (about -7 MB resident) and CPU than it saves in runs this short.
+// Sparkplug, the cheap baseline compiler, stays. Measured in BENCHMARKS.md.
+if (writeCache === -1) setFlagsFromString("--semi-space-growth-factor=1 --no-turbofan")
