@@ -96,23 +96,38 @@ const untilHealthy = async (port: number, started: number) => {
   }
 }
 
-/** A bare Node HTTP server answering 200: the floor for any daemon that serves /health. */
-const bareServerStartup = async (env: Env) => {
+/**
+ * Median time from spawning `node <args>` to its first GET /health 200 (then SIGTERM), each start
+ * with a fresh port and temporary directory.
+ */
+const startup = async (args: ReadonlyArray<string>, env: (port: number, dir: string) => Env) => {
   const times: Array<number> = []
   for (let i = 0; i < REPEAT * 2; i++) {
     const port = await freePort()
+    const dir = mkdtempSync(join(tmpdir(), "gatherarr-bench-"))
     const started = performance.now()
-    const child = spawn(
-      process.execPath,
-      ["-e", `require("node:http").createServer((q, s) => s.end("OK")).listen(${port}, "127.0.0.1")`],
-      { env, stdio: "ignore" },
-    )
+    const child = spawn(process.execPath, args, { env: env(port, dir), stdio: "ignore" })
     times.push(await untilHealthy(port, started))
-    child.kill("SIGKILL")
+    child.kill("SIGTERM")
     await new Promise((r) => child.on("exit", r))
+    rmSync(dir, { recursive: true, force: true })
   }
   return median(times)
 }
+
+/** A bare Node HTTP server answering 200: the floor for any daemon that serves /health. */
+const bareServerStartup = (env: Env) =>
+  startup(
+    ["-e", 'require("node:http").createServer((q, s) => s.end("OK")).listen(process.env.PORT, "127.0.0.1")'],
+    (port) => ({
+      ...env,
+      PORT: String(port),
+    }),
+  )
+
+/** The floors of scripts/floor/, built by `npm run bench` and started like the daemon. */
+const floorStartup = (name: "effect" | "platform", env: Env) =>
+  startup([join(here, "floor", name, "main.js")], (port) => ({ ...env, PORT: String(port) }))
 
 /** RSS of idle bare Node processes of the same age as Gatherarr's "idle" reading. */
 const bareIdleRss = async () => {
@@ -144,23 +159,8 @@ const daemonEnv = (env: Env, sim: Simulator, port: number, dir: string, searches
 })
 
 /** Process start to the first /health 200, then SIGTERM; a fresh state each time. */
-const gatherarrStartup = async (env: Env, sim: Simulator) => {
-  const times: Array<number> = []
-  for (let i = 0; i < REPEAT * 2; i++) {
-    const port = await freePort()
-    const dir = mkdtempSync(join(tmpdir(), "gatherarr-bench-"))
-    const started = performance.now()
-    const child = spawn(process.execPath, [MAIN], {
-      env: daemonEnv(env, sim, port, dir, 1),
-      stdio: "ignore",
-    })
-    times.push(await untilHealthy(port, started))
-    child.kill("SIGTERM")
-    await new Promise((r) => child.on("exit", r))
-    rmSync(dir, { recursive: true, force: true })
-  }
-  return median(times)
-}
+const gatherarrStartup = (env: Env, sim: Simulator) =>
+  startup([MAIN], (port, dir) => daemonEnv(env, sim, port, dir, 1))
 
 interface Sample {
   startup: number
@@ -315,18 +315,21 @@ const main = async () => {
   if (only !== "state") {
     const sim = await Simulator.start({ app: "radarr", movies: 1000, missingRatio: 0.3, grabProbability: 0 })
     out(
-      "| environment | bare `node -e 0` | bare Node HTTP server, first 200 | Gatherarr, first `/health` 200 |",
+      "| environment | bare `node -e 0` | bare Node HTTP server | smallest Effect program serving HTTP | smallest `@effect/platform` HTTP server | Gatherarr |",
     )
-    out("| --- | --- | --- | --- |")
+    out("| --- | --- | --- | --- | --- | --- |")
     for (const [label, env] of [
       ["clean (PATH only, as in the image)", CLEAN],
       ["inherited (this shell's)", INHERITED],
     ] as const) {
       const bare = bareStartup(env)
       const server = await bareServerStartup(env)
+      const effect = await floorStartup("effect", env)
+      const platform = await floorStartup("platform", env)
       const gatherarr = await gatherarrStartup(env, sim)
+      const cell = (ms: number) => `${fmt(ms, 1)} ms (${ratio(ms, bare)})`
       out(
-        `| ${label} | ${fmt(bare, 1)} ms | ${fmt(server, 1)} ms (${ratio(server, bare)}) | ${fmt(gatherarr, 1)} ms (${ratio(gatherarr, bare)}) |`,
+        `| ${label} | ${fmt(bare, 1)} ms | ${[server, effect, platform, gatherarr].map(cell).join(" | ")} |`,
       )
     }
     await sim.close()

@@ -22,6 +22,9 @@ const rank = (key: string) => {
   const index = FIRST.indexOf(key)
   return index === -1 ? FIRST.length : index
 }
+/** Keys are ASCII: code-unit order (localeCompare would load ICU's collator, ~6 ms, on the first line). */
+const byKey = ([a]: readonly [string, unknown], [b]: readonly [string, unknown]) =>
+  rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0)
 
 /** JSON, even for values JSON cannot hold (bigint, cycles): those become strings. */
 const serialize = (entry: Record<string, unknown>): string => {
@@ -46,7 +49,7 @@ export const jsonLogger = (write: (line: string) => void = (line) => process.std
       level: logLevel.label.toLowerCase(),
       message: text(message),
     }
-    const fields = HashMap.toEntries(annotations).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+    const fields = HashMap.toEntries(annotations).sort(byKey)
     for (const [key, value] of fields) {
       entry[key] = value
     }

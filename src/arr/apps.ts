@@ -193,9 +193,10 @@ export const radarr = (transport: Transport): ArrApi => {
     mode === "missing" && error.status === 404
       ? Effect.gen(function* () {
           library ??= yield* transport.get("/movie", Schema.Array(S.Movie), { excludeLocalCovers: true })
-          const missing = library
-            .filter((m) => wantedMovie(now)(m) && !m.hasFile && (m.movieFileId ?? 0) === 0)
-            .sort((a, b) => (a.lastSearchTime ?? "").localeCompare(b.lastSearchTime ?? ""))
+          // All of them at once: Search orders candidates by last search time itself.
+          const missing = library.filter(
+            (m) => wantedMovie(now)(m) && !m.hasFile && (m.movieFileId ?? 0) === 0,
+          )
           return { candidates: missing.map(toCandidate), last: true }
         })
       : Effect.fail(error)

@@ -135,9 +135,19 @@ describe("Radarr", () => {
   it.live("falls back to the whole library when the wanted endpoints are missing (Radarr < 5.6)", () =>
     Effect.gen(function* () {
       const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 20, wantedEndpoints: false }))
+      // Every wanted movie was searched recently but two, searched long ago. The apps write times
+      // with and without fractional seconds, so the order is by time: as text, ".5Z" sorts before "Z".
+      const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile)
+      expect(eligible.length).toBeGreaterThan(2)
+      for (const movie of eligible) movie.lastSearchTime = new Date().toISOString()
+      eligible[0]!.lastSearchTime = "2021-03-01T10:00:00.5Z"
+      eligible[1]!.lastSearchTime = "2021-03-01T10:00:00Z"
       yield* runAll([targetFor(sim, "old", { maxSearchesPerRun: 2 })])
       expect(sim.count("/movie")).toBe(1)
-      expect(sim.commandBodies).toHaveLength(2)
+      expect(sim.commandBodies).toEqual([
+        { name: "MoviesSearch", movieIds: [eligible[1]!.id] },
+        { name: "MoviesSearch", movieIds: [eligible[0]!.id] },
+      ])
     }).pipe(Effect.provide(searchLayer(settings([])))),
   )
 
