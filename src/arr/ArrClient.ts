@@ -145,17 +145,20 @@ export class ArrClient extends Effect.Service<ArrClient>()("gatherarr/ArrClient"
               ...(retryAfter ? { retryAfter } : {}),
             })
           }
+          // The apps say application/json; a reverse proxy's login page says text/html. A server that
+          // says nothing or something vaguer (text/plain) is judged by its body.
           const contentType = response.headers["content-type"] ?? ""
-          if (!contentType.includes("json")) {
-            return yield* fail(
-              "decode",
-              `expected JSON but got ${contentType || "no content type"} (a reverse proxy login page?)`,
-            )
+          if (contentType.includes("html")) {
+            return yield* fail("decode", `expected JSON but got ${contentType} (a reverse proxy login page?)`)
           }
           const text = yield* readBody(response, config.maxBodyBytes, fail)
           const json = yield* Effect.try({
             try: () => JSON.parse(text) as unknown,
-            catch: () => fail("decode", `the body is not valid JSON (${text.length} bytes, truncated?)`),
+            catch: () =>
+              fail(
+                "decode",
+                `the body is not valid JSON (${contentType || "no content type"}, ${text.length} bytes, truncated?)`,
+              ),
           })
           return yield* decode(json).pipe(
             Effect.mapError((error) =>

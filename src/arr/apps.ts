@@ -110,7 +110,8 @@ const common = (
   transport,
   checkStatus: transport.get("/system/status", S.SystemStatus).pipe(
     Effect.flatMap((status) =>
-      status.appName.toLowerCase() === appName.toLowerCase()
+      // A server that does not say which app it is gets the benefit of the doubt.
+      status.appName === undefined || status.appName.toLowerCase() === appName.toLowerCase()
         ? Effect.void
         : Effect.fail(
             new ArrError({
@@ -153,7 +154,12 @@ const common = (
   command: (id: number) => transport.get(`/command/${id}`, S.Command),
   tags: transport
     .get("/tag", S.Tags)
-    .pipe(Effect.map((tags) => new Map(tags.map((tag) => [tag.label.toLowerCase(), tag.id] as const)))),
+    .pipe(
+      Effect.map(
+        (tags) =>
+          new Map(tags.flatMap((tag) => (tag.label ? [[tag.label.toLowerCase(), tag.id] as const] : []))),
+      ),
+    ),
 })
 
 const graceMillis = (transport: Transport) => Duration.toMillis(transport.target.releaseGrace)

@@ -1,12 +1,17 @@
 /**
- * Schemas for the parts of the Radarr/Sonarr v3 API that Gatherarr reads. Only the fields it uses;
- * the apps omit null properties, so anything nullable is optional.
+ * Schemas for the parts of the Radarr/Sonarr v3 API that Gatherarr reads. Only the fields it uses.
+ * The apps omit null properties, but the OpenAPI specs declare them nullable and other servers of
+ * the same API (proxies, mocks, forks) send `null`: every optional field takes absent and null alike.
  */
 import * as Schema from "effect/Schema"
 
+const maybe = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { nullable: true })
+const list = <A, I>(schema: Schema.Schema<A, I>) =>
+  Schema.optionalWith(Schema.Array(schema), { nullable: true, default: () => [] })
+
 export const SystemStatus = Schema.Struct({
-  appName: Schema.String,
-  version: Schema.String,
+  appName: maybe(Schema.String),
+  version: maybe(Schema.String),
 })
 
 export const Paged = <A, I>(record: Schema.Schema<A, I>) =>
@@ -14,24 +19,24 @@ export const Paged = <A, I>(record: Schema.Schema<A, I>) =>
     page: Schema.Number,
     pageSize: Schema.Number,
     totalRecords: Schema.Number,
-    records: Schema.optionalWith(Schema.Array(record), { default: () => [] }),
+    records: list(record),
   })
 
 export const Movie = Schema.Struct({
   id: Schema.Number,
-  title: Schema.optional(Schema.String),
-  year: Schema.optional(Schema.Number),
+  title: maybe(Schema.String),
+  year: maybe(Schema.Number),
   monitored: Schema.Boolean,
-  isAvailable: Schema.optional(Schema.Boolean),
-  hasFile: Schema.optional(Schema.Boolean),
-  movieFileId: Schema.optional(Schema.Number),
-  lastSearchTime: Schema.optional(Schema.String),
-  minimumAvailability: Schema.optional(Schema.String),
-  inCinemas: Schema.optional(Schema.String),
-  digitalRelease: Schema.optional(Schema.String),
-  physicalRelease: Schema.optional(Schema.String),
-  releaseDate: Schema.optional(Schema.String),
-  tags: Schema.optionalWith(Schema.Array(Schema.Number), { default: () => [] }),
+  isAvailable: maybe(Schema.Boolean),
+  hasFile: maybe(Schema.Boolean),
+  movieFileId: maybe(Schema.Number),
+  lastSearchTime: maybe(Schema.String),
+  minimumAvailability: maybe(Schema.String),
+  inCinemas: maybe(Schema.String),
+  digitalRelease: maybe(Schema.String),
+  physicalRelease: maybe(Schema.String),
+  releaseDate: maybe(Schema.String),
+  tags: list(Schema.Number),
 })
 export type Movie = typeof Movie.Type
 
@@ -39,53 +44,50 @@ export const Episode = Schema.Struct({
   id: Schema.Number,
   seriesId: Schema.Number,
   seasonNumber: Schema.Number,
-  episodeNumber: Schema.optional(Schema.Number),
-  monitored: Schema.optional(Schema.Boolean),
-  hasFile: Schema.optional(Schema.Boolean),
-  airDateUtc: Schema.optional(Schema.String),
-  lastSearchTime: Schema.optional(Schema.String),
+  episodeNumber: maybe(Schema.Number),
+  monitored: maybe(Schema.Boolean),
+  hasFile: maybe(Schema.Boolean),
+  airDateUtc: maybe(Schema.String),
+  lastSearchTime: maybe(Schema.String),
 })
 export type Episode = typeof Episode.Type
 
 export const Series = Schema.Struct({
   id: Schema.Number,
-  title: Schema.optional(Schema.String),
+  title: maybe(Schema.String),
   monitored: Schema.Boolean,
-  tags: Schema.optionalWith(Schema.Array(Schema.Number), { default: () => [] }),
-  seasons: Schema.optionalWith(
-    Schema.Array(Schema.Struct({ seasonNumber: Schema.Number, monitored: Schema.Boolean })),
-    { default: () => [] },
-  ),
+  tags: list(Schema.Number),
+  seasons: list(Schema.Struct({ seasonNumber: Schema.Number, monitored: Schema.Boolean })),
 })
 export type Series = typeof Series.Type
 
 export const Command = Schema.Struct({
   id: Schema.Number,
-  name: Schema.optional(Schema.String),
+  name: maybe(Schema.String),
   status: Schema.String,
-  message: Schema.optional(Schema.String),
-  exception: Schema.optional(Schema.String),
+  message: maybe(Schema.String),
+  exception: maybe(Schema.String),
 })
 export type Command = typeof Command.Type
 
 export const HistoryRecord = Schema.Struct({
   id: Schema.Number,
   date: Schema.String,
-  downloadId: Schema.optional(Schema.String),
+  downloadId: maybe(Schema.String),
   eventType: Schema.Union(Schema.String, Schema.Number),
-  movieId: Schema.optional(Schema.Number),
-  seriesId: Schema.optional(Schema.Number),
-  episode: Schema.optional(Schema.Struct({ seasonNumber: Schema.Number })),
+  movieId: maybe(Schema.Number),
+  seriesId: maybe(Schema.Number),
+  episode: maybe(Schema.Struct({ seasonNumber: Schema.Number })),
 })
 export const History = Schema.Array(HistoryRecord)
 
 export const QueueRecord = Schema.Struct({
-  movieId: Schema.optional(Schema.Number),
-  seriesId: Schema.optional(Schema.Number),
-  seasonNumber: Schema.optional(Schema.Number),
-  episodeId: Schema.optional(Schema.Number),
+  movieId: maybe(Schema.Number),
+  seriesId: maybe(Schema.Number),
+  seasonNumber: maybe(Schema.Number),
+  episodeId: maybe(Schema.Number),
 })
 export type QueueRecord = typeof QueueRecord.Type
 
-export const Tag = Schema.Struct({ id: Schema.Number, label: Schema.String })
+export const Tag = Schema.Struct({ id: Schema.Number, label: maybe(Schema.String) })
 export const Tags = Schema.Array(Tag)

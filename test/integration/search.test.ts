@@ -553,3 +553,55 @@ describe("faults", () => {
     }).pipe(Effect.provide(searchLayer(settings([])))),
   )
 })
+
+describe("servers of the same API that differ from the apps", () => {
+  it.live("null for absent nullable properties, as the specs allow, reads the same as leaving them out", () =>
+    Effect.gen(function* () {
+      const radarr = yield* Effect.promise(() =>
+        start({
+          app: "radarr",
+          movies: 30,
+          grabProbability: 1,
+          explicitNulls: true,
+          tags: [{ id: 1, label: "4k" }],
+        }),
+      )
+      const sonarr = yield* Effect.promise(() =>
+        start({ app: "sonarr", series: 4, grabProbability: 1, explicitNulls: true }),
+      )
+      // Null where the apps would say nothing: never-searched items, command messages, queue ids.
+      radarr.queue.push({ id: 77, downloadId: "other", status: "downloading" })
+      const exits = yield* runAll([
+        targetFor(radarr, "movies", { maxSearchesPerRun: 2, excludeTags: ["4k"] }),
+        targetFor(sonarr, "tv", { maxSearchesPerRun: 2 }),
+      ])
+      expect(exits.map((exit) => exit._tag)).toEqual(["Success", "Success"])
+      const items = (yield* (yield* State).get).targets
+      expect(Object.values(items.movies!.items).map((i) => i.lastResult)).toEqual(["grabbed", "grabbed"])
+      expect(Object.values(items.tv!.items).map((i) => i.lastResult)).toEqual(["grabbed", "grabbed"])
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
+  it.live("JSON without a content type, or labelled text/plain, is judged by its body", () =>
+    Effect.gen(function* () {
+      const untyped = yield* Effect.promise(() =>
+        start({ app: "radarr", movies: 30, grabProbability: 1, contentType: "" }),
+      )
+      const plain = yield* Effect.promise(() =>
+        start({ app: "sonarr", series: 4, grabProbability: 1, contentType: "text/plain" }),
+      )
+      const exits = yield* runAll([
+        targetFor(untyped, "movies", { maxSearchesPerRun: 1 }),
+        targetFor(plain, "tv", { maxSearchesPerRun: 1 }),
+      ])
+      expect(exits.map((exit) => exit._tag)).toEqual(["Success", "Success"])
+      const items = (yield* (yield* State).get).targets
+      expect(Object.values(items.movies!.items).map((i) => i.lastResult)).toEqual(["grabbed"])
+      expect(Object.values(items.tv!.items).map((i) => i.lastResult)).toEqual(["grabbed"])
+      // Without JSON, the error names the content type the server gave.
+      untyped.inject({ kind: "malformed", path: "/system/status" })
+      const [exit] = yield* runAll([targetFor(untyped, "movies", { maxSearchesPerRun: 1 })])
+      expect(failureOf(exit!).message).toMatch(/the body is not valid JSON \(no content type, \d+ bytes/)
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+})

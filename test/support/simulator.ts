@@ -33,8 +33,52 @@ export interface SimulatorOptions {
   readonly wantedEndpoints?: boolean
   /** false: the per-item endpoints (history/movie, history/series, series/{id}) answer 404. */
   readonly itemEndpoints?: boolean
+  /**
+   * true: nullable properties without a value are sent as `null`, as a server written from the
+   * OpenAPI specs may do, instead of being left out as the real apps do.
+   */
+  readonly explicitNulls?: boolean
+  /** The Content-Type of JSON answers (default `application/json; charset=utf-8`; "" sends none). */
+  readonly contentType?: string
   readonly tags?: ReadonlyArray<{ id: number; label: string }>
 }
+
+/** Properties the specs declare nullable on the resources Gatherarr reads. */
+const NULLABLE = [
+  "appName",
+  "version",
+  "title",
+  "hasFile",
+  "lastSearchTime",
+  "inCinemas",
+  "digitalRelease",
+  "physicalRelease",
+  "releaseDate",
+  "tags",
+  "airDateUtc",
+  "seasons",
+  "name",
+  "message",
+  "exception",
+  "downloadId",
+  "records",
+  "movieId",
+  "seriesId",
+  "seasonNumber",
+  "episodeId",
+  "episode",
+  "label",
+]
+/** Every object in the payload, with `null` for each of those properties it does not have. */
+const withNulls = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(withNulls)
+    : typeof value === "object" && value !== null
+      ? Object.fromEntries([
+          ...NULLABLE.filter((key) => !(key in value)).map((key) => [key, null]),
+          ...Object.entries(value).map(([key, v]) => [key, withNulls(v)]),
+        ])
+      : value
 
 export interface RecordedRequest {
   readonly method: string
@@ -204,6 +248,12 @@ export class Simulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
+  /** The Content-Type header of JSON answers, as configured. */
+  private jsonType(): Record<string, string> {
+    const type = this.options.contentType ?? "application/json; charset=utf-8"
+    return type === "" ? {} : { "content-type": type }
+  }
+
   inject(fault: Fault): void {
     this.faults.push({ ...fault, times: fault.times ?? 1 })
   }
@@ -316,10 +366,13 @@ export class Simulator {
       }
       this.requests.push(record)
       const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
-        const data = payload === undefined ? "" : JSON.stringify(payload, null, 2)
+        const data =
+          payload === undefined
+            ? ""
+            : JSON.stringify(this.options.explicitNulls ? withNulls(payload) : payload, null, 2)
         record.bytesSent = Buffer.byteLength(data)
         res.writeHead(status, {
-          ...(payload === undefined ? {} : { "content-type": "application/json; charset=utf-8" }),
+          ...(payload === undefined ? {} : this.jsonType()),
           "x-application-version": this.version,
           ...headers,
         })
@@ -363,7 +416,7 @@ export class Simulator {
         res.socket?.destroy()
         return true
       case "malformed":
-        res.writeHead(200, { "content-type": "application/json" })
+        res.writeHead(200, this.jsonType())
         res.end('{"page":1,"records":[{"id":')
         return true
       case "html":
