@@ -59,10 +59,23 @@ export interface ArrApi {
 
 const PAGE_LIMIT = 20
 
-/** The older of two ISO times; never searched (undefined) is oldest. */
+/** The older of two ISO times (compared as times: the apps may or may not write fractions of a
+ * second); never searched (undefined) is oldest. */
 const older = (a: string | undefined, b: string | undefined) =>
-  a === undefined || b === undefined ? undefined : [a, b].sort()[0]
+  a === undefined || b === undefined ? undefined : Date.parse(b) < Date.parse(a) ? b : a
 const QUEUE_PAGE_SIZE = 500
+
+/**
+ * Grabbed history records: `eventType=1`, which every app version takes (API-NOTES §6.2), or, from
+ * a server that holds to the specs' string enum and refuses the number (400), `eventType=grabbed`.
+ */
+const grabbed = (transport: Transport, path: string, params: Record<string, number | boolean | string>) =>
+  transport.get(path, S.History, { ...params, eventType: 1 }).pipe(
+    Effect.catchIf(
+      (error) => error.status === 400,
+      () => transport.get(path, S.History, { ...params, eventType: "grabbed" }),
+    ),
+  )
 
 /**
  * Grabbed records for one item since a time: the item's own history endpoint, or, where the app
@@ -75,18 +88,15 @@ const itemHistory = (
   belongs: (record: typeof S.HistoryRecord.Type) => boolean,
   extra: Record<string, boolean> = {},
 ) =>
-  transport.get(byItem[0], S.History, { ...byItem[1], eventType: 1 }).pipe(
+  grabbed(transport, ...byItem).pipe(
     Effect.catchAll((error) =>
       error.status === 404
-        ? transport
-            .get("/history/since", S.History, {
-              date: new Date(Math.floor(since.getTime() / 1000) * 1000 - 1000)
-                .toISOString()
-                .replace(".000Z", "Z"),
-              eventType: 1,
-              ...extra,
-            })
-            .pipe(Effect.map((records) => records.filter(belongs)))
+        ? grabbed(transport, "/history/since", {
+            date: new Date(Math.floor(since.getTime() / 1000) * 1000 - 1000)
+              .toISOString()
+              .replace(".000Z", "Z"),
+            ...extra,
+          }).pipe(Effect.map((records) => records.filter(belongs)))
         : Effect.fail(error),
     ),
     Effect.map((records) => countGrabs(records, since)),

@@ -582,6 +582,28 @@ describe("servers of the same API that differ from the apps", () => {
     }).pipe(Effect.provide(searchLayer(settings([])))),
   )
 
+  it.live("history asked by eventType name where a server refuses the number (400)", () =>
+    Effect.gen(function* () {
+      const radarr = yield* Effect.promise(() =>
+        start({ app: "radarr", movies: 30, grabProbability: 1, eventTypeByName: true }),
+      )
+      const sonarr = yield* Effect.promise(() =>
+        start({ app: "sonarr", series: 4, grabProbability: 1, eventTypeByName: true, itemEndpoints: false }),
+      )
+      yield* runAll([
+        targetFor(radarr, "movies", { maxSearchesPerRun: 1 }),
+        targetFor(sonarr, "tv", { maxSearchesPerRun: 1 }),
+      ])
+      const items = (yield* (yield* State).get).targets
+      expect(Object.values(items.movies!.items).map((i) => i.lastResult)).toEqual(["grabbed"])
+      expect(Object.values(items.tv!.items).map((i) => i.lastResult)).toEqual(["grabbed"])
+      const asked = (sim: Simulator, path: string) =>
+        sim.requests.filter((r) => r.path === path).map((r) => r.query.eventType)
+      expect(asked(radarr, "/history/movie")).toEqual(["1", "grabbed"])
+      expect(asked(sonarr, "/history/since")).toEqual(["1", "grabbed"])
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
   it.live("JSON without a content type, or labelled text/plain, is judged by its body", () =>
     Effect.gen(function* () {
       const untyped = yield* Effect.promise(() =>

@@ -38,6 +38,11 @@ export interface SimulatorOptions {
    * OpenAPI specs may do, instead of being left out as the real apps do.
    */
   readonly explicitNulls?: boolean
+  /**
+   * true: the history endpoints take `eventType` by name only (`grabbed`) and answer 400 to a
+   * number, as a server validating against the specs' string enum would; the apps take both.
+   */
+  readonly eventTypeByName?: boolean
   /** The Content-Type of JSON answers (default `application/json; charset=utf-8`; "" sends none). */
   readonly contentType?: string
   readonly tags?: ReadonlyArray<{ id: number; label: string }>
@@ -492,6 +497,13 @@ export class Simulator {
             (seriesId === undefined || r.seriesId === seriesId),
         ),
       ]
+    }
+    if (
+      this.options.eventTypeByName &&
+      path.startsWith("/history") &&
+      /^\d+$/.test(q.get("eventType") ?? "")
+    ) {
+      return [400, { message: `The value '${q.get("eventType")}' is not valid.` }]
     }
     if (method === "GET" && path === "/history/since") {
       const since = Date.parse(q.get("date") ?? "")
