@@ -165,6 +165,28 @@ describe("Radarr", () => {
 })
 
 describe("Sonarr", () => {
+  it.live("a season's last search is its oldest episode's, compared as times whatever their format", () =>
+    Effect.gen(function* () {
+      const sim = yield* Effect.promise(() =>
+        start({ app: "sonarr", series: 1, seasons: 2, episodes: 2, missingRatio: 1 }),
+      )
+      sim.series[0]!.monitored = true
+      for (const season of sim.series[0]!.seasons) season.monitored = season.seasonNumber > 0
+      // Season 1's oldest search is 10:00:00.000, season 2's 10:00:00.200; as text, season 1's
+      // "…00.5Z" would look older than its "…00Z" and season 2 would go first.
+      const times: Record<number, Array<string>> = {
+        1: ["2021-03-01T10:00:00.5Z", "2021-03-01T10:00:00Z"],
+        2: ["2021-03-01T10:00:00.2Z", "2021-03-01T10:00:00.2Z"],
+      }
+      for (const episode of sim.episodes.filter((e) => e.seasonNumber > 0)) {
+        Object.assign(episode, { monitored: true, hasFile: false })
+        episode.lastSearchTime = times[episode.seasonNumber]![episode.episodeNumber - 1]!
+      }
+      yield* runAll([targetFor(sim, "tv", { maxSearchesPerRun: 1 })])
+      expect(sim.commandBodies).toEqual([{ name: "SeasonSearch", seriesId: 1, seasonNumber: 1 }])
+    }).pipe(Effect.provide(searchLayer(settings([])))),
+  )
+
   it.live(
     "searches whole seasons (never specials), one SeasonSearch per season, grabs counted per download",
     () =>
