@@ -1,10 +1,15 @@
 import { defineConfig } from "vitest/config"
 
+// `npm test`: everything but the container smoke test, which needs a container engine and runs only
+// from `npm run test:container` (vitest.container.config.ts).
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/{unit,integration,e2e}/**/*.test.ts"],
+    setupFiles: ["test/support/setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Console output of passing tests is dropped; a failing test's is shown.
+    silent: "passed-only",
     coverage: {
       provider: "v8",
       include: ["src/**/*.ts"],

@@ -1,41 +1,38 @@
 /**
  * Builds the real Dockerfile and runs the image as users do: one Radarr and one Sonarr target (the
  * simulator, on the host), a mounted state directory, SIGTERM via `stop`, a restart.
- * Uses docker where an engine answers, else podman with a local base image
- * (../shared/tools/offline-node-image.sh), as on CI machines without a registry.
+ * Started by `npm run test:container` (scripts/test-container.mjs), which picks the engine (docker,
+ * or podman with a local base image) and says what is missing where none can build the image.
  */
 import { execFileSync, spawnSync } from "node:child_process"
-import { chownSync, existsSync, mkdtempSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
 import { freePort, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
+import { tempDir } from "../support/temp.ts"
 
 const root = join(import.meta.dirname, "..", "..")
 const KEY = "container-KEY-5e1f0a"
 const UID = 65532
 
-const engine = spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0 ? "docker" : "podman"
+const engine = process.env.GATHERARR_CONTAINER_ENGINE
+if (engine !== "docker" && engine !== "podman") {
+  throw new Error("run the container test with npm run test:container (it picks the engine)")
+}
+const base = process.env.GATHERARR_CONTAINER_BASE
 const run = (...args: Array<string>) =>
   execFileSync(engine, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
 const tryRun = (...args: Array<string>) => spawnSync(engine, args, { encoding: "utf8" })
 
-const baseImage = () => {
-  if (engine === "docker") return undefined
-  const script = join(root, "..", "shared", "tools", "offline-node-image.sh")
-  if (!existsSync(script)) return undefined
-  return execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim()
-}
-
 let radarr: Simulator
 let sonarr: Simulator
-const image = "gatherarr:smoke"
+// Names of this run only: two runs on one machine never share an image or a container.
+const image = `gatherarr:smoke-${process.pid}`
 const names: Array<string> = []
 
 beforeAll(async () => {
-  const base = baseImage()
   run(
     "build",
     ...(engine === "podman" ? ["--format", "docker", "--network", "host"] : []),
@@ -50,6 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const name of names) tryRun("rm", "-f", name)
+  tryRun("rmi", "-f", image)
   await radarr?.close()
   await sonarr?.close()
 })
@@ -87,6 +85,13 @@ const start = (name: string, stateDir: string, port: number) => {
   ).trim()
 }
 
+/** The container's state file, copied out by the engine (the file belongs to the image's user, 0600). */
+const stateOf = (name: string) => {
+  const copy = join(tempDir("container-copy"), "state.json")
+  run("cp", `${name}:/data/state.json`, copy)
+  return readFileSync(copy, "utf8")
+}
+
 const logsOf = (name: string) =>
   tryRun("logs", name)
     .stdout.split("\n")
@@ -106,8 +111,9 @@ const outcomes = (name: string) =>
 
 describe(`container image (${engine})`, () => {
   it("runs a cycle as non-root, writes state to the volume, serves /metrics and /health, stops on SIGTERM, recovers", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "gatherarr-container-"))
-    chownSync(stateDir, UID, UID)
+    const stateDir = tempDir("container")
+    // Writable by the image's user whatever the host's user is (chown would need root).
+    chmodSync(stateDir, 0o777)
     const port = await freePort()
     const name = `gatherarr-smoke-${process.pid}`
     start(name, stateDir, port)
@@ -129,7 +135,7 @@ describe(`container image (${engine})`, () => {
     expect(Date.now() - stopped).toBeLessThan(9000)
     expect(run("inspect", "--format", "{{.State.ExitCode}}", name).trim()).toBe("0")
 
-    const state = decode(readFileSync(join(stateDir, "state.json"), "utf8"))
+    const state = decode(stateOf(name))
     if (state._tag !== "Ok") throw new Error("the state file does not load")
     expect(state.state.searches).toHaveLength(4)
     expect(Object.keys(state.state.targets.movies!.items)).toHaveLength(2)
@@ -145,13 +151,13 @@ describe(`container image (${engine})`, () => {
     const after = radarr.commandBodies.slice(before.length).map((b) => JSON.stringify(b))
     expect(after).toHaveLength(2)
     for (const body of after) expect(before).not.toContain(body)
-    const recovered = decode(readFileSync(join(stateDir, "state.json"), "utf8"))
+    const recovered = decode(stateOf(name))
     expect(recovered._tag === "Ok" && recovered.state.totalRuns).toBe(4)
     expect(tryRun("logs", name).stdout + tryRun("logs", name).stderr).not.toContain(KEY)
   })
 
   it("exits at once with a clear error when the state directory is not writable", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "gatherarr-container-ro-"))
+    const stateDir = tempDir("container-ro")
     const name = `gatherarr-smoke-ro-${process.pid}`
     start(name, stateDir, await freePort())
     await waitUntil(() => run("inspect", "--format", "{{.State.Status}}", name).trim() === "exited")

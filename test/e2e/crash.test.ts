@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -11,12 +10,13 @@ import { build } from "esbuild"
 import { beforeAll, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
 import { makeFileStore } from "../../src/StateStore.ts"
+import { tempDir } from "../support/temp.ts"
 
 const KILLS = 200
 let writer: string
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "gatherarr-crash-bin-"))
+  const dir = tempDir("crash-bin")
   writer = join(dir, "crash-writer.mjs")
   await build({
     entryPoints: [join(import.meta.dirname, "..", "support", "crash-writer.ts")],
@@ -59,7 +59,7 @@ const killAfter = (path: string, first: number, reports: number, mode = "plain")
 
 describe("crash consistency", () => {
   it(`SIGKILL in the middle of writes, ${KILLS} times: the file always loads and keeps every reported write`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "gatherarr-crash-"))
+    const dir = tempDir("crash")
     const path = join(dir, "state.json")
     let persisted = 0
     for (let i = 0; i < KILLS; i++) {
@@ -77,7 +77,7 @@ describe("crash consistency", () => {
   }, 180_000)
 
   it(`journaled changes (large states): ${KILLS / 2} kills, the state always loads and holds every reported change`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "gatherarr-crash-journal-"))
+    const dir = tempDir("crash-journal")
     const path = join(dir, "state.json")
     const load = () =>
       Effect.runPromise(

@@ -1,13 +1,13 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
-import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
 import { ALLOWED_COMMANDS } from "../support/harness.ts"
 import { cleanupList, daemonEnv, MAIN, type Running, startMain, waitForStatus } from "../support/process.ts"
-import { hasPromtool, promtool } from "../support/promtool.ts"
+import { promtool, requirePromtool } from "../support/promtool.ts"
 import { Simulator } from "../support/simulator.ts"
+import { tempDir } from "../support/temp.ts"
 
 const DIST = dirname(MAIN)
 const RADARR_KEY = "radarr-KEY-e2e-7f3a9c"
@@ -59,11 +59,6 @@ describe("gatherarr (dist/main.js)", () => {
     expect(metrics).toContain('gatherarr_run_total{target="movies",type="radarr",status="success"} 1')
     expect(metrics).toContain('gatherarr_run_total{target="tv",type="sonarr",status="success"} 1')
     expect((await fetch(`${base}/nothing`)).status).toBe(404)
-    if (hasPromtool) {
-      const check = promtool(["check", "metrics"], metrics)
-      expect(check.stdout + check.stderr).toBe("")
-      expect(check.status).toBe(0)
-    }
 
     // Only MoviesSearch and SeasonSearch, two per target.
     expect(radarr.commandBodies.map((b) => b.name)).toEqual(["MoviesSearch", "MoviesSearch"])
@@ -131,6 +126,16 @@ describe("gatherarr (dist/main.js)", () => {
       expect(text).not.toContain(RADARR_KEY)
       expect(text).not.toContain(SONARR_KEY)
     }
+  })
+
+  it("promtool accepts /metrics after a run", async (context) => {
+    requirePromtool(context)
+    const { base, run } = await setup()
+    const gatherarr = run()
+    await waitForOutcomes(gatherarr, "movies", 2)
+    const check = promtool(["check", "metrics"], await (await fetch(`${base}/metrics`)).text())
+    expect(check.stdout + check.stderr).toBe("")
+    expect(check.status).toBe(0)
   })
 
   it("a restart recovers the state: cooldowns and the hourly cap survive", async () => {
@@ -229,8 +234,7 @@ describe("gatherarr (dist/main.js)", () => {
     }
     expect(await codeCache()).toBe("accepted")
     // The same build elsewhere, with a cache from another Node (here: garbage), then with none.
-    const dir = mkdtempSync(join(tmpdir(), "gatherarr-launch-"))
-    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }))
+    const dir = tempDir("launch")
     for (const file of ["main.js", "gatherarr.cjs"]) copyFileSync(join(DIST, file), join(dir, file))
     writeFileSync(join(dir, "package.json"), '{"type":"module"}')
     writeFileSync(join(dir, "gatherarr.cache"), Buffer.alloc(4096, 7))

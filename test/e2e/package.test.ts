@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { tempDir } from "../support/temp.ts"
 
 const root = join(import.meta.dirname, "..", "..")
 
@@ -44,7 +44,7 @@ describe("the published package", () => {
   })
 
   it("its declared types compile in a consumer project", () => {
-    const dir = mkdtempSync(join(tmpdir(), "gatherarr-consumer-"))
+    const dir = tempDir("consumer")
     mkdirSync(join(dir, "node_modules"))
     symlinkSync(root, join(dir, "node_modules", "gatherarr"))
     symlinkSync(join(root, "node_modules", "effect"), join(dir, "node_modules", "effect"))

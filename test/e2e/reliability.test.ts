@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/State.ts"
 import { cleanupList, daemonEnv, type Running, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
+import { tempDir } from "../support/temp.ts"
 
 const RADARR_KEY = "rAdArR-dIsTiNcT-key-8e31f0c2"
 const SONARR_KEY = "sOnArR-dIsTiNcT-key-4b77a9d1"
@@ -80,7 +80,7 @@ describe("faults, end to end", () => {
 describe("secrets", () => {
   it("no API key, nor its header value, appears in stdout, stderr, /metrics, /health or the state file, on any error path", async () => {
     const { radarr, sonarr } = await sims()
-    const keyFile = join(mkdtempSync(join(tmpdir(), "gatherarr-key-")), "key")
+    const keyFile = join(tempDir("key"), "key")
     writeFileSync(keyFile, `${SONARR_KEY}\n\n`)
     // One Radarr per fault, with the same key: a hang, a reset, 5xx, malformed JSON, an HTML page.
     const faulty = await Promise.all(

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -23,6 +22,7 @@ import type { StateFile } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
 import { freePort, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
+import { tempDir } from "../support/temp.ts"
 
 /** Waits until the simulator completed a search (and Gatherarr recorded it), then closes the scope. */
 const stopAfterFirstSearch = (sim: Simulator, scope: Scope.CloseableScope) =>
@@ -37,7 +37,7 @@ describe("GatherarrLayer", () => {
       Effect.gen(function* () {
         const apiKey = "layer-KEY-77"
         const radarr = yield* Effect.promise(() => Simulator.start({ app: "radarr", apiKey, movies: 20 }))
-        const dir = mkdtempSync(join(tmpdir(), "gatherarr-layer-"))
+        const dir = tempDir("layer")
         const provider = ConfigProvider.fromMap(
           new Map([
             ["GATHERARR_TARGETS", "films:radarr"],

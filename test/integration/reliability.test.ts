@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync, readFileSync, rmdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -25,6 +24,7 @@ import { State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
 import { searchLayer, settings, targetFor } from "../support/harness.ts"
 import { Simulator } from "../support/simulator.ts"
+import { tempDir } from "../support/temp.ts"
 
 describe("retries", () => {
   it("Retry-After is read as seconds or as an HTTP date; anything else is ignored", () => {
@@ -215,7 +215,7 @@ describe("disk trouble", () => {
     "the state file replaced by a directory: writes fail and are counted, the daemon goes on, and writes again once possible",
     () =>
       Effect.gen(function* () {
-        const dir = mkdtempSync(join(tmpdir(), "gatherarr-dir-"))
+        const dir = tempDir("dir")
         const path = join(dir, "state.json")
         const layer = State.Default.pipe(
           Layer.provide(Layer.merge(StateStore.layer, GatherarrMetrics.layer)),

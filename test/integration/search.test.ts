@@ -1,5 +1,3 @@
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -17,6 +15,7 @@ import { State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
 import { ALLOWED_COMMANDS, captureLogs, searchLayer, settings, targetFor } from "../support/harness.ts"
 import { Simulator, type SimulatorOptions } from "../support/simulator.ts"
+import { tempDir } from "../support/temp.ts"
 
 const sims: Array<Simulator> = []
 const start = async (options: SimulatorOptions) => {
@@ -344,7 +343,7 @@ describe("limits", () => {
         targetFor(radarr, "movies", { maxSearchesPerRun: 3 }),
         targetFor(sonarr, "tv", { maxSearchesPerRun: 3 }),
       ]
-      const dir = mkdtempSync(join(tmpdir(), "gatherarr-cap-"))
+      const dir = tempDir("cap")
       const config = settings(targets, { maxSearchesPerHour: 4, statePath: join(dir, "state.json") })
       const fileStore = StateStore.layer.pipe(
         Layer.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)),

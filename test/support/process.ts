@@ -1,10 +1,10 @@
 /** Runs the built `dist/main.js` as a child process, as users do, and watches its output. */
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { createServer } from "node:net"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Simulator } from "./simulator.ts"
+import { tempDir } from "./temp.ts"
 
 export const MAIN = join(import.meta.dirname, "..", "..", "dist", "main.js")
 
@@ -24,7 +24,7 @@ export const freePort = () =>
  * fresh state directory, a free port and fast timings; `extra` overrides.
  */
 export const daemonEnv = async (radarr: Simulator, sonarr: Simulator, extra: Record<string, string> = {}) => {
-  const dir = mkdtempSync(join(tmpdir(), "gatherarr-e2e-"))
+  const dir = tempDir("e2e")
   const port = await freePort()
   return {
     dir,

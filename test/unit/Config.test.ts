@@ -1,5 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
@@ -9,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import { ConfigValidationError, load, parseBoolean, parseDuration } from "../../src/Config.ts"
+import { tempDir } from "../support/temp.ts"
 
 const SECRET = "s3cr3t-key-0123456789abcdef"
 const base = {
@@ -284,7 +284,7 @@ describe("configuration", () => {
 
   it.effect("the key can come from a file, trimmed", () =>
     Effect.gen(function* () {
-      const dir = mkdtempSync(join(tmpdir(), "gatherarr-key-"))
+      const dir = tempDir("key")
       writeFileSync(join(dir, "key"), `${SECRET}\n\n`)
       const { GATHERARR_TARGET_TV_API_KEY: _, ...rest } = base
       const config = yield* ok({ ...rest, GATHERARR_TARGET_TV_API_KEY_FILE: join(dir, "key") })
@@ -294,7 +294,7 @@ describe("configuration", () => {
 
   it.effect("key file problems are named: missing, empty, unreadable, both set, neither set", () =>
     Effect.gen(function* () {
-      const dir = mkdtempSync(join(tmpdir(), "gatherarr-key-"))
+      const dir = tempDir("key")
       writeFileSync(join(dir, "empty"), " \n")
       mkdirSync(join(dir, "adir"))
       const problems = yield* problemsOf({
@@ -336,7 +336,7 @@ describe("configuration", () => {
   it.effect("an unreadable key file is reported", () =>
     Effect.gen(function* () {
       if (process.getuid?.() === 0) return // root reads everything
-      const dir = mkdtempSync(join(tmpdir(), "gatherarr-key-"))
+      const dir = tempDir("key")
       writeFileSync(join(dir, "key"), SECRET)
       chmodSync(join(dir, "key"), 0)
       const problems = yield* problemsOf({

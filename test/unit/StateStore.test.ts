@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { SystemError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -17,8 +16,7 @@ import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { applyPatch, decode, empty, encode, prune, State, type StateFile, setItem } from "../../src/State.ts"
 import { type FileStoreOptions, makeFileStore, StateStore } from "../../src/StateStore.ts"
 import { captureLogs } from "../support/harness.ts"
-
-const tempDir = () => mkdtempSync(join(tmpdir(), "gatherarr-state-"))
+import { tempDir } from "../support/temp.ts"
 
 const sample = (runs: number): StateFile => ({
   ...setItem(empty(Date.UTC(2026, 0, 1)), "movies", "movie:42", {
@@ -131,7 +129,7 @@ describe("pruning", () => {
 describe("file store", () => {
   it.effect("writes in order: temp file, write, fsync, rename, fsync of the directory", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
+      const dir = tempDir("state")
       const steps: Array<string> = []
       const store = yield* storeAt(join(dir, "state.json"), recordingFs(steps))
       yield* store.save(sample(1))
@@ -145,7 +143,7 @@ describe("file store", () => {
     "a failure at %s leaves the previous file intact and no temp file behind",
     (failAt) =>
       Effect.gen(function* () {
-        const dir = tempDir()
+        const dir = tempDir("state")
         const path = join(dir, "state.json")
         yield* (yield* storeAt(path)).save(sample(1))
         const before = readFileSync(path, "utf8")
@@ -159,14 +157,14 @@ describe("file store", () => {
 
   it.effect("missing file: nothing loaded", () =>
     Effect.gen(function* () {
-      const store = yield* storeAt(join(tempDir(), "state.json"))
+      const store = yield* storeAt(join(tempDir("state"), "state.json"))
       expect(Option.isNone(yield* store.load)).toBe(true)
     }),
   )
 
   it.effect("a missing directory is a clear start-up error", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(storeAt(join(tempDir(), "nope", "state.json")))
+      const error = yield* Effect.flip(storeAt(join(tempDir("state"), "nope", "state.json")))
       expect(error.message).toMatch(
         /^GATHERARR_STATE_PATH: the directory .*nope does not exist \(create it, or mount a volume there\)$/,
       )
@@ -175,7 +173,7 @@ describe("file store", () => {
 
   it.effect("an unwritable directory is a clear start-up error that says how to fix it", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
+      const dir = tempDir("state")
       const failing = Layer.effect(
         FileSystem.FileSystem,
         Effect.map(FileSystem.FileSystem, (fs) => ({
@@ -200,7 +198,7 @@ describe("file store", () => {
 
   it.effect("a corrupt file is moved aside (never deleted) and a fresh state starts", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
+      const dir = tempDir("state")
       const path = join(dir, "state.json")
       writeFileSync(path, "{ this is not json")
       const logs = captureLogs()
@@ -218,7 +216,7 @@ describe("file store", () => {
 
   it.effect("a file from a newer Gatherarr is refused, and left alone", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
+      const dir = tempDir("state")
       const path = join(dir, "state.json")
       writeFileSync(path, '{"version":9}')
       const error = yield* Effect.flip(Effect.flatMap(storeAt(path), (s) => s.load))
@@ -229,7 +227,7 @@ describe("file store", () => {
 
   it.effect("a directory where the file should be is a clear error", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
+      const dir = tempDir("state")
       mkdirSync(join(dir, "state.json"))
       const error = yield* Effect.flip(Effect.flatMap(storeAt(join(dir, "state.json")), (s) => s.load))
       expect(error.message).toMatch(/is not a regular file/)
@@ -238,7 +236,7 @@ describe("file store", () => {
 
   it.effect("leftover temp files from a crash are removed at start", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
+      const dir = tempDir("state")
       writeFileSync(join(dir, "state.json.tmp-123-4"), "half")
       writeFileSync(join(dir, "other.txt"), "keep")
       yield* storeAt(join(dir, "state.json"))
@@ -259,7 +257,7 @@ describe("journal (large states)", () => {
 
   it.effect("a change is appended to the journal; the next start replays it and compacts", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
+      const dir = tempDir("state")
       const path = join(dir, "state.json")
       const store = yield* journaled(path)
       yield* store.save(sample(1))
@@ -286,7 +284,7 @@ describe("journal (large states)", () => {
     "a torn last line (a crash while appending) is ignored; a bad line in the middle ends the replay, with a warning",
     () =>
       Effect.gen(function* () {
-        const dir = tempDir()
+        const dir = tempDir("state")
         const path = join(dir, "state.json")
         const good = (n: number) =>
           JSON.stringify({ item: { target: "movies", key: `movie:${n}`, item: item(n) } })
@@ -316,7 +314,7 @@ describe("journal (large states)", () => {
 
   it.effect("after compactAfter entries, or below journalFrom items, a change rewrites the file", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
+      const dir = tempDir("state")
       const path = join(dir, "state.json")
       const store = yield* journaled(path, { compactAfter: 2 })
       let state = sample(1)
@@ -355,7 +353,7 @@ describe("State service", () => {
 
   it.effect("recovers the saved state after a restart", () =>
     Effect.gen(function* () {
-      const path = join(tempDir(), "state.json")
+      const path = join(tempDir("state"), "state.json")
       yield* Effect.flatMap(State, (s) => s.update(() => sample(5))).pipe(Effect.provide(layerAt(path)))
       const recovered = yield* Effect.flatMap(State, (s) =>
         Effect.map(s.get, (state) => [s.recovered, state] as const),
@@ -370,7 +368,7 @@ describe("State service", () => {
     "a failed write is logged, counted and retried at the next write; memory stays authoritative",
     () =>
       Effect.gen(function* () {
-        const dir = tempDir()
+        const dir = tempDir("state")
         const path = join(dir, "state.json")
         let broken = true
         const flaky = Layer.effect(

@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import { parse } from "yaml"
 import * as Metrics from "../../src/Metrics.ts"
-import { hasPromtool, promtool } from "../support/promtool.ts"
+import { promtool, requirePromtool } from "../support/promtool.ts"
 
 const root = join(import.meta.dirname, "..", "..")
 
@@ -66,7 +66,8 @@ describe("deployment files", () => {
     }),
   )
 
-  it.runIf(hasPromtool)("promtool accepts the alert rules", () => {
+  it("promtool accepts the alert rules", (context) => {
+    requirePromtool(context)
     const check = promtool(["check", "rules", join(root, "deploy", "prometheus-rules.yml")])
     expect(check.stdout).toContain("SUCCESS: 3 rules found")
     expect(check.status).toBe(0)
