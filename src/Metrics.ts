@@ -42,6 +42,10 @@ export const requestDuration = Metric.histogram(
 export const lastSuccess = Metric.gauge("gatherarr_last_success_timestamp_seconds", {
   description: "Unix time of the target's last successful run (0 before the first).",
 })
+export const indexersUnavailable = Metric.gauge("gatherarr_indexers_unavailable", {
+  description:
+    "1 while the app reports that no indexer can search (its health check), so runs send no search; else 0.",
+})
 export const stateWriteFailures = counter(
   "gatherarr_state_write_failures_total",
   "State file writes that failed (the in-memory state stays authoritative; the next write retries).",
@@ -59,6 +63,7 @@ export interface TargetMetrics {
   readonly requestErrors: Counter
   readonly requestDuration: Metric.Metric.Histogram<number>
   readonly lastSuccess: Metric.Metric.Gauge<number>
+  readonly indexersUnavailable: Metric.Metric.Gauge<number>
 }
 
 /** The metrics of one target, with its labels applied. */
@@ -75,6 +80,7 @@ export const forTarget = (target: Pick<TargetConfig, "name" | "type">): TargetMe
     requestErrors: tag(requestErrors),
     requestDuration: tag(requestDuration),
     lastSuccess: tag(lastSuccess),
+    indexersUnavailable: tag(indexersUnavailable),
   }
 }
 
@@ -121,5 +127,6 @@ export const initialize = (
       }
       yield* Metric.value(m.requestDuration)
       yield* Metric.value(m.lastSuccess)
+      yield* Metric.value(m.indexersUnavailable)
     }
   })

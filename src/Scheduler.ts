@@ -1,5 +1,5 @@
 /**
- * One fiber per target, each driven by a Schedule: a run, then the delay that run asked for (the
+ * One fiber per target: a run, then the delay that run asked for (the
  * target's interval plus a little jitter; a shorter backoff after a failure). Runs of one target never
  * overlap and a failing run never ends its loop. Shutdown: no new searches, in-flight runs get the
  * grace period, then everything is interrupted.
@@ -18,11 +18,24 @@ import { Limits } from "./Limits.ts"
 import { GatherarrMetrics, initialize } from "./Metrics.ts"
 import { Search } from "./Search.ts"
 import { State } from "./State.ts"
+import { targetOf } from "./StateFile.ts"
 
 /** The first retry after a failed run; it doubles per consecutive failure, up to the interval. */
 export const FAILURE_BACKOFF = Duration.seconds(30)
 /** Runs start up to this share of the interval late, so targets drift apart. */
 export const JITTER = 0.05
+
+/** The longest delay a timer holds (2^31-1 ms, 24.8 days); Effect never fires a longer one. */
+const MAX_TIMER = Duration.millis(2 ** 31 - 1)
+
+/** Sleeps for `delay`, however long: a delay beyond one timer is slept in steps. */
+export const sleep = (delay: Duration.Duration): Effect.Effect<void> =>
+  Duration.lessThanOrEqualTo(delay, MAX_TIMER)
+    ? Effect.sleep(delay)
+    : Effect.zipRight(
+        Effect.sleep(MAX_TIMER),
+        Effect.suspend(() => sleep(Duration.subtract(delay, MAX_TIMER))),
+      )
 
 /** The delay before a target's next run. */
 export const nextDelay = (interval: Duration.Duration, consecutiveFailures: number, random: number) => {
@@ -61,7 +74,7 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
     yield* initialize(metrics, targets)
     const recovered = yield* state.get
     for (const target of targets) {
-      const last = recovered.targets[target.name]?.lastSuccessAt
+      const last = targetOf(recovered, target.name).lastSuccessAt
       if (last) yield* Metric.set(metrics.forTarget(target).lastSuccess, Math.floor(Date.parse(last) / 1000))
     }
 
@@ -70,7 +83,7 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
       Effect.gen(function* () {
         const runId = (yield* Random.nextIntBetween(0, 0xffffffff)).toString(16).padStart(8, "0")
         const started = yield* Clock.currentTimeMillis
-        const error = yield* search.run(target).pipe(
+        const failure = yield* search.run(target).pipe(
           Effect.tap((summary) =>
             Effect.logDebug("run finished").pipe(
               Effect.annotateLogs({ searched: summary.searched, skipped: summary.skipped }),
@@ -79,18 +92,15 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
           Effect.as(undefined),
           Effect.catchAllCause((cause) =>
             Effect.gen(function* () {
-              const message =
-                cause._tag === "Fail" && "message" in cause.error
-                  ? String(cause.error.message)
-                  : "unexpected error"
-              yield* Effect.logWarning("run failed").pipe(Effect.annotateLogs({ error: message }))
-              if (cause._tag !== "Fail") yield* Effect.logError("run failed unexpectedly", cause)
-              return message
-            }),
+              if (cause._tag === "Fail") return cause.error
+              yield* Effect.logError("run failed unexpectedly", cause)
+              return undefined
+            }).pipe(Effect.map((error) => ({ error }))),
           ),
           Effect.annotateLogs({ run_id: runId }),
         )
-        const after = yield* search.recordRun(target, error === undefined ? {} : { error })
+        const message = failure && (failure.error?.message ?? "unexpected error")
+        const after = yield* search.recordRun(target, message === undefined ? {} : { error: message })
         const now = yield* Clock.currentTimeMillis
         const delay = intoActiveHours(
           target,
@@ -98,12 +108,21 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
           nextDelay(target.interval, after.consecutiveFailures, yield* Random.next),
           config.timeZone,
         )
+        const next = {
+          next_run_in: Duration.format(delay),
+          next_run_at: new Date(now + Duration.toMillis(delay)).toISOString(),
+        }
+        if (failure?.error?.reason === "indexers_unavailable") {
+          yield* Effect.logWarning(
+            "no indexer can search; no search sent, the target is tried again at the failure backoff",
+          ).pipe(Effect.annotateLogs({ run_id: runId, app_message: failure.error.appMessage ?? "", ...next }))
+        } else if (message !== undefined) {
+          yield* Effect.logWarning("run failed").pipe(
+            Effect.annotateLogs({ run_id: runId, error: message, ...next }),
+          )
+        }
         yield* Effect.logDebug("next run scheduled").pipe(
-          Effect.annotateLogs({
-            run_id: runId,
-            took_ms: now - started,
-            next_run_in: Duration.format(delay),
-          }),
+          Effect.annotateLogs({ run_id: runId, took_ms: now - started, ...next }),
         )
         return delay
       }).pipe(Effect.annotateLogs({ target_name: target.name, target_type: target.type }))
@@ -118,15 +137,13 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
           Ref.update(running, (n) => n - 1),
         ),
       )
-      const repeated = Effect.repeat(
-        once,
-        Schedule.identity<Duration.Duration>().pipe(Schedule.addDelay((d) => d)),
-      )
+      // A run, then the delay it asked for, for ever.
+      const repeated = Effect.forever(Effect.flatMap(once, sleep))
       return config.runOnStart
         ? repeated
         : Effect.all([Random.next, Clock.currentTimeMillis]).pipe(
             Effect.flatMap(([r, now]) =>
-              Effect.sleep(intoActiveHours(target, now, nextDelay(target.interval, 0, r), config.timeZone)),
+              sleep(intoActiveHours(target, now, nextDelay(target.interval, 0, r), config.timeZone)),
             ),
             Effect.zipRight(repeated),
           )

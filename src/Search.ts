@@ -1,54 +1,39 @@
 /**
- * One run for one target: check the app, select candidates (paged wanted lists, cooldown, queue,
- * ordering), send searches within the limits, follow each command to its outcome, record it.
+ * One run for one target: check the app, select candidates (Selection.ts), send searches within the
+ * limits, each at most once, follow each command to its outcome, record it. A search's failure is
+ * that search's outcome; the others finish and are recorded, and the run then fails naming it.
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as ActiveHours from "./ActiveHours.ts"
-import { ArrClient, ArrError } from "./arr/ArrClient.ts"
-import type { ArrApi, Candidate } from "./arr/apps.ts"
+import type { ArrApi, Candidate, TagFilter } from "./arr/ArrApi.ts"
+import { ArrClient } from "./arr/ArrClient.ts"
+import { ArrError } from "./arr/ArrError.ts"
 import type { Command } from "./arr/schema.ts"
 import { GatherarrConfig, type TargetConfig } from "./Config.ts"
-import { Limits } from "./Limits.ts"
-import { GatherarrMetrics, type TargetMetrics } from "./Metrics.ts"
-import { type ItemResult, type ItemState, prune, State, type TargetState, updateTarget } from "./State.ts"
-
-/** Pages of a wanted list read in one run, at most. */
-const MAX_PAGES = 10
-const TERMINAL = new Set(["completed", "failed", "orphaned", "aborted", "cancelled"])
+import * as Dict from "./Dict.ts"
+import { Limits, type Sending, type Slot } from "./Limits.ts"
+import { GatherarrMetrics } from "./Metrics.ts"
+import { classify, reasonFor, select, TERMINAL } from "./Selection.ts"
+import { State } from "./State.ts"
+import { type ItemResult, type ItemState, markSeen, prune, targetOf, updateTarget } from "./StateFile.ts"
 
 export interface RunSummary {
   readonly searched: number
   readonly skipped: number
 }
 
-const days = (ms: number) => Math.floor(ms / 86_400_000)
-
-/** Why this item was chosen, for the INFO line. */
-export const reasonFor = (item: ItemState | undefined, now: number): string =>
-  item === undefined
-    ? "never searched by Gatherarr"
-    : `last searched by Gatherarr ${days(now - Date.parse(item.lastProcessedAt))} days ago`
-
-/**
- * Gatherarr's order: never searched by Gatherarr first, then least recently processed; ties by the
- * app's own last search time (never searched first).
- */
-export const order = (
-  candidates: ReadonlyArray<Candidate>,
-  items: TargetState["items"],
-): Array<Candidate> => {
-  const appTime = (c: Candidate) => (c.appLastSearch ? Date.parse(c.appLastSearch) : 0)
-  const ours = (c: Candidate) => {
-    const item = items[c.key]
-    return item ? Date.parse(item.lastProcessedAt) : -1
-  }
-  return [...candidates].sort((a, b) => ours(a) - ours(b) || appTime(a) - appTime(b))
+/** What became of one pick: the slot it got, and the error of a search that went wrong. */
+interface Attempt {
+  readonly slot: Slot | "outside_active_hours"
+  readonly error?: ArrError
 }
+const attempt = (slot: Attempt["slot"], error?: ArrError): Attempt => (error ? { slot, error } : { slot })
 
 export class Search extends Effect.Service<Search>()("gatherarr/Search", {
   effect: Effect.gen(function* () {
@@ -58,109 +43,28 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
     const limits = yield* Limits
     const allMetrics = yield* GatherarrMetrics
 
-    const select = (api: ArrApi, target: TargetConfig, metrics: TargetMetrics) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const items = (yield* state.get).targets[target.name]?.items ?? {}
-        const tags = yield* tagFilter(api, target)
-        const queue = yield* api.queue
-        if (target.maxQueue !== undefined && queue.total >= target.maxQueue) {
-          yield* Effect.logDebug("the download queue is full; searching nothing this run").pipe(
-            Effect.annotateLogs({ queue_size: queue.total, max_queue: target.maxQueue }),
-          )
-          return { picks: [], items, skipped: 0 }
-        }
-        const needed = target.maxSearchesPerRun
-        const pageSize = Math.min(250, Math.max(25, needed * 3))
-        const seen = new Set<string>()
-        let skipped = 0
-        const skip = (candidate: Candidate, why: string) =>
-          Effect.zipRight(
-            Effect.sync(() => skipped++),
-            Effect.logDebug(`skipped: ${why}`).pipe(Effect.annotateLogs(api.logFields(candidate))),
-          )
-
-        // The wanted lists, page by page, as far as this run needs them.
-        const sources = target.search.map((mode) => ({ mode, page: 1, done: needed === 0 }))
-        const pending: Array<Candidate> = []
-        const readPage = Effect.gen(function* () {
-          const source = sources.find((s) => !s.done)
-          if (!source) return false
-          const result = yield* api.wanted(source.mode, source.page, pageSize, now)
-          source.page++
-          source.done = result.last || source.page > MAX_PAGES
-          for (const candidate of result.candidates) {
-            if (seen.has(candidate.key)) continue
-            seen.add(candidate.key)
-            const item = items[candidate.key]
-            if (queue.keys.has(candidate.key)) {
-              yield* skip(candidate, "already in the download queue")
-            } else if (
-              item !== undefined &&
-              Date.parse(item.lastProcessedAt) + Duration.toMillis(target.cooldown) > now
-            ) {
-              yield* skip(candidate, "cooldown has not elapsed")
-            } else {
-              pending.push(candidate)
-            }
-          }
-          return true
-        })
-
-        // Best first; an item the wanted list cannot judge (tags; Sonarr: season monitored) is
-        // checked only when it would be picked, and more pages are read while picks are missing.
-        const picks: Array<Candidate> = []
-        while (picks.length < needed) {
-          while (pending.filter((c) => items[c.key] === undefined).length < needed - picks.length) {
-            if (!(yield* readPage)) break
-          }
-          if (pending.length === 0) break
-          const ordered = order(pending, items)
-          pending.length = 0
-          for (const candidate of ordered) {
-            if (picks.length >= needed) yield* skip(candidate, "the per-run limit is reached")
-            else if (yield* api.eligible(candidate, tags)) picks.push(candidate)
-          }
-        }
-        // Remember when wanted items we track were last seen, so pruning keeps them.
-        const stamp = new Date(now).toISOString()
-        const tracked = [...seen].filter((key) => items[key] !== undefined)
-        if (tracked.length > 0) {
-          yield* state.update((s) =>
-            updateTarget(s, target.name, (t) => ({
-              ...t,
-              items: {
-                ...t.items,
-                ...Object.fromEntries(tracked.map((key) => [key, { ...t.items[key]!, lastSeenAt: stamp }])),
-              },
-            })),
-          )
-        }
-        yield* Metric.incrementBy(metrics.skips, skipped)
-        return { picks, items, skipped }
-      })
-
     /** INCLUDE_TAGS and EXCLUDE_TAGS, resolved through the app's tags; an unknown label fails the run. */
-    const tagFilter = (api: ArrApi, target: TargetConfig) =>
+    const tagFilter = (api: ArrApi, target: TargetConfig): Effect.Effect<TagFilter, ArrError> =>
       Effect.gen(function* () {
         if (target.includeTags.length === 0 && target.excludeTags.length === 0) return () => true
         const known = yield* api.tags
         const resolve = (key: string, labels: ReadonlyArray<string>) =>
-          Effect.forEach(labels, (label) =>
-            known.has(label)
-              ? Effect.succeed(known.get(label)!)
+          Effect.forEach(labels, (label) => {
+            const id = known.get(label)
+            return id !== undefined
+              ? Effect.succeed(id)
               : Effect.fail(
                   new ArrError({
                     target: target.name,
                     endpoint: "GET /tag",
                     reason: "unknown_tag",
-                    detail: `${key}: the app has no tag ${JSON.stringify(label)} (its tags: ${[...known.keys()].join(", ") || "none"})`,
+                    detail: `${key}: the app has no tag ${JSON.stringify(label)} (its tags: ${[...known.keys()].join(", ").slice(0, 300) || "none"})`,
                   }),
-                ),
-          )
+                )
+          })
         const include = yield* resolve("INCLUDE_TAGS", target.includeTags)
         const exclude = yield* resolve("EXCLUDE_TAGS", target.excludeTags)
-        return (ids: ReadonlyArray<number>) =>
+        return (ids) =>
           (include.length === 0 || ids.some((id) => include.includes(id))) &&
           !ids.some((id) => exclude.includes(id))
       })
@@ -173,18 +77,20 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
           : ActiveHours.millisUntilOpen(target.activeHours, now, config.timeZone),
       )
 
-    /** Polls the command until it ends or the command timeout passes. */
-    const follow = (api: ArrApi, id: number) =>
-      api
-        .command(id)
-        .pipe(
-          Effect.repeat(
-            Schedule.passthrough(
-              Schedule.spaced(config.commandPollInterval) as Schedule.Schedule<number, Command>,
-            ).pipe(Schedule.untilInput((command: Command) => TERMINAL.has(command.status))),
-          ),
-          Effect.timeoutOption(config.commandTimeout),
-        )
+    /** Polls the command until it ends or the command timeout passes (none: it did not end). */
+    const follow = (api: ArrApi, command: Command) =>
+      TERMINAL.has(command.status)
+        ? Effect.succeed(Option.some(command))
+        : api
+            .command(command.id)
+            .pipe(
+              Effect.repeat(
+                Schedule.passthrough(
+                  Schedule.spaced(config.commandPollInterval) as Schedule.Schedule<number, Command>,
+                ).pipe(Schedule.untilInput((c: Command) => TERMINAL.has(c.status))),
+              ),
+              Effect.timeoutOption(config.commandTimeout),
+            )
 
     const searchOne = (
       api: ArrApi,
@@ -200,68 +106,90 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
           yield* Effect.logInfo("would search (dry run)").pipe(
             Effect.annotateLogs({ dry_run: true, item: candidate.title, reason }),
           )
-          return "granted" as const
+          return attempt("granted")
         }
-        if ((yield* untilActive(target)) > 0) return "outside_active_hours" as const
+        if ((yield* untilActive(target)) > 0) return attempt("outside_active_hours")
         const record = (result: ItemResult, extra: Partial<ItemState> = {}) =>
           state.setItem(target.name, candidate.key, {
             lastProcessedAt: new Date(sentAt).toISOString(),
             lastResult: result,
             ...extra,
           })
-        return yield* limits.withSearchSlot(
-          Effect.gen(function* () {
-            const command = yield* api.search(candidate)
-            yield* Metric.increment(metrics.searches)
-            yield* record("searching", { commandId: command.id })
-            yield* Effect.logInfo("search command sent").pipe(
-              Effect.annotateLogs({ command_id: command.id, item: candidate.title, reason }),
+        let error: ArrError | undefined
+        const send = Effect.gen(function* () {
+          const sent = yield* Effect.either(api.search(candidate))
+          if (Either.isLeft(sent) && sent.left.safeToResend) {
+            // The app never took it: no budget spent, no cooldown set.
+            error = sent.left
+            yield* Effect.logWarning("search not sent: the app did not take it").pipe(
+              Effect.annotateLogs({ item: candidate.title, error: sent.left.message }),
             )
-            const final: Option.Option<Command> = TERMINAL.has(command.status)
-              ? Option.some(command)
-              : yield* follow(api, command.id).pipe(
-                  Effect.catchAll((error: ArrError) =>
-                    Effect.succeed(
-                      Option.some<Command>({ id: command.id, status: "failed", message: error.message }),
-                    ),
-                  ),
-                )
-            let result: ItemResult
-            let error: string | undefined
-            let grabbed = 0
-            if (Option.isNone(final)) {
-              result = "timeout"
-              error = `the command did not finish within ${Duration.format(config.commandTimeout)}`
-            } else if (final.value.status === "completed") {
-              const counted = yield* api.grabs(candidate, new Date(sentAt)).pipe(Effect.either)
-              if (counted._tag === "Right") {
-                grabbed = counted.right
-                result = grabbed > 0 ? "grabbed" : "not_found"
-              } else {
-                result = "failed"
-                error = `cannot read history: ${counted.left.message}`
-              }
-            } else {
-              result = "failed"
-              error = `command ${final.value.status}${final.value.message ? `: ${final.value.message}` : ""}`
-            }
-            yield* record(result, {
-              commandId: command.id,
-              ...(error ? { lastError: error.slice(0, 300) } : {}),
-            })
-            yield* Metric.incrementBy(metrics.grabs, grabbed)
-            const fields = { command_id: command.id, result, grabs: grabbed, item: candidate.title }
-            if (result === "grabbed" || result === "not_found") {
-              yield* Effect.logInfo(
-                `search ${result === "grabbed" ? "grabbed a release" : "found nothing"}`,
-              ).pipe(Effect.annotateLogs(fields))
-            } else {
-              yield* Effect.logWarning(`search ${result === "timeout" ? "timed out" : "failed"}`).pipe(
-                Effect.annotateLogs({ ...fields, error }),
+            return "not_sent" as Sending
+          }
+          // From here on the search may have reached the app: it counts, answered or not.
+          yield* Metric.increment(metrics.searches)
+          if (Either.isLeft(sent)) {
+            error = sent.left
+            yield* record("failed", { lastError: sent.left.message.slice(0, 300) })
+            yield* Effect.logWarning("search failed").pipe(
+              Effect.annotateLogs({ item: candidate.title, result: "failed", error: sent.left.message }),
+            )
+            return "sent" as Sending
+          }
+          const { command, source } = sent.right
+          yield* record("searching", { commandId: command.id })
+          yield* Effect.logInfo("search command sent").pipe(
+            Effect.annotateLogs({
+              command_id: command.id,
+              item: candidate.title,
+              reason,
+              command_source: source,
+            }),
+          )
+          const final = yield* follow(api, command).pipe(
+            Effect.catchAll((e: ArrError) => {
+              error = e
+              return Effect.succeed(
+                Option.some<Command>({
+                  id: command.id,
+                  status: "failed",
+                  message: e.message,
+                }),
               )
-            }
-          }),
-        )
+            }),
+          )
+          const counted =
+            Option.isSome(final) && final.value.status === "completed"
+              ? Either.match(yield* Effect.either(api.grabs(candidate, new Date(sentAt))), {
+                  onLeft: (e) => ({ error: e.message }),
+                  onRight: (grabs) => ({ grabs }),
+                })
+              : undefined
+          const outcome = classify(final, counted, config.commandTimeout)
+          yield* record(outcome.result, {
+            commandId: command.id,
+            ...(outcome.error ? { lastError: outcome.error } : {}),
+          })
+          yield* Metric.incrementBy(metrics.grabs, outcome.grabs)
+          const fields = {
+            command_id: command.id,
+            result: outcome.result,
+            grabs: outcome.grabs,
+            item: candidate.title,
+          }
+          if (outcome.result === "grabbed" || outcome.result === "not_found") {
+            yield* Effect.logInfo(
+              `search ${outcome.result === "grabbed" ? "grabbed a release" : "found nothing"}`,
+            ).pipe(Effect.annotateLogs(fields))
+          } else {
+            yield* Effect.logWarning(`search ${outcome.result === "timeout" ? "timed out" : "failed"}`).pipe(
+              Effect.annotateLogs({ ...fields, error: outcome.error }),
+            )
+          }
+          return "sent" as Sending
+        })
+        const slot = yield* limits.withSearchSlot(send)
+        return attempt(slot, error)
       }).pipe(Effect.annotateLogs(api.logFields(candidate)))
 
     /** One run for one target. Fails when the app cannot be used; the caller records that. */
@@ -279,27 +207,76 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         return { searched: 0, skipped: 0 } satisfies RunSummary
       }
       yield* api.checkStatus
-      const { picks, items, skipped } = yield* select(api, target, metrics)
+      const now = yield* Clock.currentTimeMillis
+      const items = targetOf(yield* state.get, target.name).items
+      const tags = yield* tagFilter(api, target)
+      const queue = yield* api.queue
+      if (target.maxQueue !== undefined && queue.total >= target.maxQueue) {
+        yield* Effect.logDebug("the download queue is full; searching nothing this run").pipe(
+          Effect.annotateLogs({ queue_size: queue.total, max_queue: target.maxQueue }),
+        )
+        return { searched: 0, skipped: 0 } satisfies RunSummary
+      }
+      const { picks, skips, seen } = yield* select(api, target, items, queue, tags, now)
+      for (const skip of skips) {
+        yield* Effect.logDebug(`skipped: ${skip.why}`).pipe(
+          Effect.annotateLogs(skip.candidate ? api.logFields(skip.candidate) : { id: skip.id ?? "" }),
+        )
+      }
+      yield* Metric.incrementBy(metrics.skips, skips.length)
+      // Remember when wanted items we track were last seen, so pruning keeps them.
+      const tracked = seen.filter((key) => Dict.get(items, key) !== undefined)
+      if (tracked.length > 0)
+        yield* state.update((s) => markSeen(s, target.name, tracked, new Date(now).toISOString()))
       yield* Effect.logDebug("candidates selected").pipe(
-        Effect.annotateLogs({ picks: picks.length, skipped }),
+        Effect.annotateLogs({ picks: picks.length, skipped: skips.length }),
       )
-      const slots = yield* Effect.forEach(picks, (c) => searchOne(api, target, c, items[c.key]), {
-        concurrency: config.concurrency,
-      })
-      const denied = slots.filter((slot) => slot !== "granted")
+      if (picks.length > 0 && !config.dryRun) {
+        const problem = yield* api.indexerProblem
+        yield* Metric.set(metrics.indexersUnavailable, problem === undefined ? 0 : 1)
+        if (problem !== undefined) {
+          return yield* new ArrError({
+            target: target.name,
+            endpoint: "GET /health",
+            reason: "indexers_unavailable",
+            detail: `no indexer can search; no search sent (the app says: ${problem})`,
+            appMessage: problem,
+          })
+        }
+      }
+      const attempts = yield* Effect.forEach(
+        picks,
+        (c) => searchOne(api, target, c, Dict.get(items, c.key)),
+        {
+          concurrency: config.concurrency,
+        },
+      )
+      const denied = attempts.filter((a) => a.slot !== "granted")
       if (denied.length > 0) {
         yield* Metric.incrementBy(metrics.skips, denied.length)
         yield* Effect.logDebug("searches not sent").pipe(
           Effect.annotateLogs({
             count: denied.length,
-            why: [...new Set(denied)].join(", "),
+            why: [...new Set(denied.map((a) => a.slot))].join(", "),
           }),
         )
       }
-      return {
-        searched: slots.length - denied.length,
-        skipped: skipped + denied.length,
-      } satisfies RunSummary
+      const failed = attempts.flatMap((a) => a.error ?? [])
+      if (failed.length > 0) {
+        const first = failed[0]!
+        return yield* new ArrError({
+          target: first.target,
+          endpoint: first.endpoint,
+          reason: first.reason,
+          detail:
+            failed.length > 1
+              ? `${first.detail} (and ${failed.length - 1} more searches failed)`
+              : first.detail,
+          ...(first.status ? { status: first.status } : {}),
+        })
+      }
+      const searched = attempts.filter((a) => a.slot === "granted" && !a.error?.safeToResend).length
+      return { searched, skipped: skips.length + denied.length } satisfies RunSummary
     })
 
     /** Records a run's end in the state (and prunes the target's items). */
@@ -340,7 +317,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
       } else {
         yield* Metric.increment(metrics.runFailure)
       }
-      return (yield* state.get).targets[target.name]!
+      return targetOf(yield* state.get, target.name)
     })
 
     return { run, recordRun }

@@ -1,7 +1,6 @@
 /**
- * What Gatherarr remembers: the state file's schema (versioned, migrated, decoded on load), the pure
- * transitions on it, and the `State` service that holds it in memory (authoritative) and persists
- * every change through the `StateStore` port, one write at a time.
+ * The state in memory, authoritative; every change is persisted through the StateStore port, one
+ * write at a time. The format and its pure transitions are in StateFile.ts.
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -9,171 +8,11 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import * as Schema from "effect/Schema"
 import { GatherarrMetrics } from "./Metrics.ts"
+import { empty, type ItemState, type Patch, type StateFile, setItem } from "./StateFile.ts"
 import { StateStore } from "./StateStore.ts"
 
-export const CURRENT_VERSION = 1
-
-export const ItemResult = Schema.Literal("grabbed", "not_found", "failed", "timeout", "searching")
-export type ItemResult = typeof ItemResult.Type
-
-export const ItemState = Schema.Struct({
-  /** When Gatherarr last sent a search for the item (ISO 8601). */
-  lastProcessedAt: Schema.String,
-  /** `searching` until the command's outcome is known. */
-  lastResult: ItemResult,
-  lastError: Schema.optional(Schema.String),
-  commandId: Schema.optional(Schema.Number),
-  /** When the item was last seen in the app's wanted list. */
-  lastSeenAt: Schema.optional(Schema.String),
-})
-export type ItemState = typeof ItemState.Type
-
-export const TargetState = Schema.Struct({
-  lastRunAt: Schema.optional(Schema.String),
-  lastSuccessAt: Schema.optional(Schema.String),
-  lastStatus: Schema.optional(Schema.Literal("success", "failure")),
-  consecutiveFailures: Schema.Number,
-  lastError: Schema.optional(Schema.String),
-  items: Schema.Record({ key: Schema.String, value: ItemState }),
-})
-export type TargetState = typeof TargetState.Type
-
-export const StateFile = Schema.Struct({
-  version: Schema.Literal(CURRENT_VERSION),
-  /** When the current process started. */
-  startedAt: Schema.String,
-  totalRuns: Schema.Number,
-  /** Times of the searches sent in the last hour: the rolling hourly cap survives restarts. */
-  searches: Schema.Array(Schema.String),
-  targets: Schema.Record({ key: Schema.String, value: TargetState }),
-})
-export type StateFile = typeof StateFile.Type
-
-export const empty = (now: number): StateFile => ({
-  version: CURRENT_VERSION,
-  startedAt: new Date(now).toISOString(),
-  totalRuns: 0,
-  searches: [],
-  targets: {},
-})
-
-export type DecodeResult =
-  | { readonly _tag: "Ok"; readonly state: StateFile }
-  | { readonly _tag: "Corrupt"; readonly reason: string }
-  | { readonly _tag: "FutureVersion"; readonly version: number }
-
-/** Older formats, by version, to the next one. Version 1 is the first format. */
-const migrations: Record<number, (old: Record<string, unknown>) => Record<string, unknown>> = {}
-
-const decodeFile = Schema.decodeUnknownEither(StateFile)
-
-/** Parses the file's text: the state, or why it cannot be used. */
-export const decode = (text: string): DecodeResult => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    return { _tag: "Corrupt", reason: `not valid JSON: ${(error as Error).message}` }
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return { _tag: "Corrupt", reason: "not a JSON object" }
-  }
-  let data = json as Record<string, unknown>
-  if (typeof data.version !== "number") return { _tag: "Corrupt", reason: "no version field" }
-  if (data.version > CURRENT_VERSION) return { _tag: "FutureVersion", version: data.version }
-  while ((data.version as number) < CURRENT_VERSION) {
-    const migrate = migrations[data.version as number]
-    if (!migrate) return { _tag: "Corrupt", reason: `unknown version ${data.version}` }
-    data = migrate(data)
-  }
-  const decoded = decodeFile(data)
-  return decoded._tag === "Right"
-    ? { _tag: "Ok", state: decoded.right }
-    : { _tag: "Corrupt", reason: `wrong shape: ${decoded.left.message.split("\n").slice(0, 4).join(" ")}` }
-}
-
-export const encode = (state: StateFile): string => JSON.stringify(state)
-
-const HOUR = 3_600_000
-
-export const emptyTarget: TargetState = { consecutiveFailures: 0, items: {} }
-
-export const updateTarget = (
-  state: StateFile,
-  name: string,
-  f: (target: TargetState) => TargetState,
-): StateFile => ({
-  ...state,
-  targets: { ...state.targets, [name]: f(state.targets[name] ?? emptyTarget) },
-})
-
-/**
- * Sets one item. The target's `items` object is updated in place (copying 100,000 keys on every
- * outcome would dominate the cost of persisting it); the state and target objects are new.
- */
-export const setItem = (state: StateFile, target: string, key: string, item: ItemState): StateFile =>
-  updateTarget(state, target, (t) => {
-    const items = t === emptyTarget ? {} : (t.items as Record<string, ItemState>)
-    items[key] = item
-    return { ...t, items }
-  })
-
-/** A change small enough to be persisted on its own (a store may journal it instead of rewriting). */
-export interface Patch {
-  /** The searches of the last hour, after the change. */
-  readonly searches?: ReadonlyArray<string> | undefined
-  readonly item?: { readonly target: string; readonly key: string; readonly item: ItemState } | undefined
-}
-
-const PatchSchema = Schema.Struct({
-  searches: Schema.optional(Schema.Array(Schema.String)),
-  item: Schema.optional(Schema.Struct({ target: Schema.String, key: Schema.String, item: ItemState })),
-})
-const decodePatchJson = Schema.decodeUnknownOption(Schema.parseJson(PatchSchema))
-
-/** One journal line as a patch; none when it is torn or not a patch. */
-export const decodePatch = (line: string): Option.Option<Patch> => decodePatchJson(line)
-
-/** Applies a patch (replaying a journal). Searches are merged, so a replay never loses one. */
-export const applyPatch = (state: StateFile, patch: Patch): StateFile => {
-  const merged = patch.searches
-    ? { ...state, searches: [...new Set([...state.searches, ...patch.searches])].sort() }
-    : state
-  return patch.item ? setItem(merged, patch.item.target, patch.item.key, patch.item.item) : merged
-}
-
-/** How many items the state holds, over all targets. */
-export const itemCount = (state: StateFile): number =>
-  Object.values(state.targets).reduce((n, t) => n + Object.keys(t.items).length, 0)
-
-/** The searches that count against the hourly cap at `now`. */
-export const recentSearches = (state: StateFile, now: number): ReadonlyArray<string> =>
-  state.searches.filter((at) => Date.parse(at) > now - HOUR)
-
-/**
- * Items that have not been searched nor seen in the wanted list for longer than the cooldown are
- * dropped, so the file does not grow forever.
- */
-export const prune = (target: TargetState, now: number, cooldown: Duration.Duration): TargetState => {
-  const horizon = now - Duration.toMillis(cooldown)
-  const items = Object.entries(target.items).filter(([, item]) => {
-    const latest = Math.max(
-      Date.parse(item.lastProcessedAt),
-      item.lastSeenAt ? Date.parse(item.lastSeenAt) : 0,
-    )
-    return latest >= horizon
-  })
-  return items.length === Object.keys(target.items).length
-    ? target
-    : { ...target, items: Object.fromEntries(items) }
-}
-
-/**
- * The state in memory, authoritative; every change is persisted through the StateStore, one write at
- * a time. A failed write is logged and counted; the next change writes again.
- */
+/** A failed write is logged and counted; the next change writes again. */
 export class State extends Effect.Service<State>()("gatherarr/State", {
   scoped: Effect.gen(function* () {
     const store = yield* StateStore

@@ -22,7 +22,7 @@ import {
   itemCount,
   type Patch,
   type StateFile,
-} from "./State.ts"
+} from "./StateFile.ts"
 
 /** The state cannot be loaded, or its location cannot be used: Gatherarr does not start. */
 export class StateLoadError extends Data.TaggedError("StateLoadError")<{ readonly message: string }> {}

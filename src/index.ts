@@ -12,7 +12,8 @@ import { Search } from "./Search.ts"
 import { State } from "./State.ts"
 import { StateStore } from "./StateStore.ts"
 
-export { ArrClient, ArrError } from "./arr/ArrClient.ts"
+export { ArrClient } from "./arr/ArrClient.ts"
+export { ArrError } from "./arr/ArrError.ts"
 export {
   ConfigValidationError,
   GatherarrConfig,
@@ -26,7 +27,8 @@ export { GatherarrMetrics, type GatherarrMetricsShape, type TargetMetrics } from
 export * as Prometheus from "./Prometheus.ts"
 export { Scheduler } from "./Scheduler.ts"
 export { Search } from "./Search.ts"
-export { State, type StateFile } from "./State.ts"
+export { State } from "./State.ts"
+export type { StateFile } from "./StateFile.ts"
 export { StateLoadError, StateStore, type StateStoreShape, StateWriteError } from "./StateStore.ts"
 
 /**

@@ -14,13 +14,26 @@ export const SystemStatus = Schema.Struct({
   version: maybe(Schema.String),
 })
 
-export const Paged = <A, I>(record: Schema.Schema<A, I>) =>
-  Schema.Struct({
-    page: Schema.Number,
-    pageSize: Schema.Number,
-    totalRecords: Schema.Number,
-    records: list(record),
-  })
+/**
+ * A paged answer's envelope; its records are decoded one by one afterwards (ArrClient), so a huge
+ * page never holds the event loop.
+ */
+export const PagedEnvelope = Schema.Struct({
+  totalRecords: Schema.Number,
+  records: list(Schema.Unknown),
+})
+export interface Page<A> {
+  readonly totalRecords: number
+  readonly records: ReadonlyArray<A>
+}
+
+/** One entry of the app's health check (`GET /health`). */
+export const HealthEntry = Schema.Struct({
+  source: maybe(Schema.String),
+  type: maybe(Schema.String),
+  message: maybe(Schema.String),
+  wikiUrl: maybe(Schema.String),
+})
 
 export const Movie = Schema.Struct({
   id: Schema.Number,
@@ -37,6 +50,8 @@ export const Movie = Schema.Struct({
   physicalRelease: maybe(Schema.String),
   releaseDate: maybe(Schema.String),
   tags: list(Schema.Number),
+  /** Present when the movie has a file (the whole-library answer of Radarr before 5.6). */
+  movieFile: maybe(Schema.Struct({ qualityCutoffNotMet: maybe(Schema.Boolean) })),
 })
 export type Movie = typeof Movie.Type
 
@@ -67,6 +82,16 @@ export const Command = Schema.Struct({
   status: Schema.String,
   message: maybe(Schema.String),
   exception: maybe(Schema.String),
+  /** When the app queued it (the app's clock). */
+  queued: maybe(Schema.String),
+  /** The command's own fields: `movieIds`, or `seriesId` and `seasonNumber`. */
+  body: maybe(
+    Schema.Struct({
+      movieIds: maybe(Schema.Array(Schema.Unknown)),
+      seriesId: maybe(Schema.Unknown),
+      seasonNumber: maybe(Schema.Unknown),
+    }),
+  ),
 })
 export type Command = typeof Command.Type
 
@@ -77,17 +102,27 @@ export const HistoryRecord = Schema.Struct({
   eventType: Schema.Union(Schema.String, Schema.Number),
   movieId: maybe(Schema.Number),
   seriesId: maybe(Schema.Number),
+  episodeId: maybe(Schema.Number),
   episode: maybe(Schema.Struct({ seasonNumber: Schema.Number })),
 })
-export const History = Schema.Array(HistoryRecord)
+export type HistoryRecord = typeof HistoryRecord.Type
 
 export const QueueRecord = Schema.Struct({
   movieId: maybe(Schema.Number),
   seriesId: maybe(Schema.Number),
+  /** Absent in Sonarr v3, whose records carry `episode` when asked (`includeEpisode=true`). */
   seasonNumber: maybe(Schema.Number),
   episodeId: maybe(Schema.Number),
+  episode: maybe(Schema.Struct({ seasonNumber: Schema.Number })),
 })
 export type QueueRecord = typeof QueueRecord.Type
 
 export const Tag = Schema.Struct({ id: Schema.Number, label: maybe(Schema.String) })
-export const Tags = Schema.Array(Tag)
+export type Tag = typeof Tag.Type
+
+/** Ids are positive safe integers; a record with any other id is skipped. */
+export const isId = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value > 0
+/** Season numbers are safe integers from 0 (specials). */
+export const isSeason = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0

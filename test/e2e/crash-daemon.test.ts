@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { decode } from "../../src/State.ts"
+import { decode } from "../../src/StateFile.ts"
 import { cleanupList, daemonEnv } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
 

@@ -8,7 +8,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { build } from "esbuild"
 import { beforeAll, describe, expect, it } from "vitest"
-import { decode } from "../../src/State.ts"
+import { decode } from "../../src/StateFile.ts"
 import { makeFileStore } from "../../src/StateStore.ts"
 import { tempDir } from "../support/temp.ts"
 

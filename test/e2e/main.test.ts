@@ -2,7 +2,7 @@ import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "
 import { createServer } from "node:net"
 import { dirname, join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { decode } from "../../src/State.ts"
+import { decode } from "../../src/StateFile.ts"
 import { ALLOWED_COMMANDS } from "../support/harness.ts"
 import { cleanupList, daemonEnv, MAIN, type Running, startMain, waitForStatus } from "../support/process.ts"
 import { promtool, requirePromtool } from "../support/promtool.ts"
@@ -258,7 +258,7 @@ describe("gatherarr (dist/main.js)", () => {
     expect(gatherarr.stderr.filter((l) => l !== "")).toEqual([
       "gatherarr: invalid configuration",
       'GATHERARR_INTERVAL: "10s" is shorter than the minimum of 1m',
-      'GATHERARR_TARGET_MOVIES_URL: "htp://x" is not an http(s) URL',
+      "GATHERARR_TARGET_MOVIES_URL: has the scheme htp; use http or https",
       "GATHERARR_TARGET_TV_API_KEY: set either GATHERARR_TARGET_TV_API_KEY or GATHERARR_TARGET_TV_API_KEY_FILE, not both",
     ])
     expect(gatherarr.stdout.join("")).toBe("")
@@ -329,7 +329,7 @@ describe("gatherarr (dist/main.js)", () => {
     const failed = await gatherarr.waitFor((l) => l.message === "run failed" && l.target_name === "movies")
     expect(failed).toMatchObject({
       level: "warn",
-      error: "movies: GET /system/status: unexpected status 503",
+      error: "movies: GET /system/status: unexpected status 503: injected fault",
     })
     gatherarr.child.kill("SIGTERM")
     expect((await gatherarr.exited).code).toBe(0)

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { decode } from "../../src/State.ts"
+import { decode } from "../../src/StateFile.ts"
 import { cleanupList, daemonEnv, type Running, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
 import { tempDir } from "../support/temp.ts"
@@ -41,7 +41,7 @@ describe("faults, end to end", () => {
     const failed = await gatherarr.waitFor((l) => l.message === "run failed" && l.target_name === "movies")
     expect(failed).toMatchObject({
       level: "warn",
-      error: "movies: GET /system/status: unexpected status 503",
+      error: "movies: GET /system/status: unexpected status 503: injected fault",
       target_type: "radarr",
     })
     await gatherarr.waitFor(() => outcomes(gatherarr, "tv").length >= 2)

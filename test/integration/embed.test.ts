@@ -18,7 +18,7 @@ import { GatherarrConfig } from "../../src/Config.ts"
 import { GatherarrCore, GatherarrLayer } from "../../src/index.ts"
 import * as Metrics from "../../src/Metrics.ts"
 import { GatherarrMetrics } from "../../src/Metrics.ts"
-import type { StateFile } from "../../src/State.ts"
+import type { StateFile } from "../../src/StateFile.ts"
 import { StateStore } from "../../src/StateStore.ts"
 import { freePort, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
@@ -86,6 +86,7 @@ describe("GatherarrLayer", () => {
             requestErrors: home(m.requestErrors),
             requestDuration: home(m.requestDuration),
             lastSuccess: home(m.lastSuccess),
+            indexersUnavailable: home(m.indexersUnavailable),
           }
         },
         stateWriteFailures: Metrics.stateWriteFailures.pipe(Metric.tagged("instance", "home")),

@@ -12,9 +12,11 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import fc from "fast-check"
-import { ArrClient, ArrError, parseRetryAfter, retrySchedule } from "../../src/arr/ArrClient.ts"
+import { ArrClient, parseRetryAfter, retrySchedule } from "../../src/arr/ArrClient.ts"
+import { ArrError } from "../../src/arr/ArrError.ts"
 import { GatherarrConfig } from "../../src/Config.ts"
 import { Limits } from "../../src/Limits.ts"
 import * as Metrics from "../../src/Metrics.ts"
@@ -179,6 +181,7 @@ describe("hostile API responses (property-based)", () => {
               name: "t",
               type: type as "radarr",
               url: "http://app",
+              apiKey: Redacted.make("test-key"),
               maxSearchesPerRun: 3,
             })
             const config = settings([target], {

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import { ArrError } from "../../src/arr/ArrClient.ts"
+import { ArrError } from "../../src/arr/ArrError.ts"
 import { GatherarrConfig, type TargetConfig } from "../../src/Config.ts"
 import * as Metrics from "../../src/Metrics.ts"
 import { Search } from "../../src/Search.ts"
@@ -454,7 +454,7 @@ describe("faults", () => {
       )
       expect(sim.count("/system/status")).toBe(3)
       const error = failureOf(exit)
-      expect(error.message).toBe("movies: GET /system/status: unexpected status 500")
+      expect(error.message).toBe("movies: GET /system/status: unexpected status 500: injected fault")
       expect(error.reason).toBe("status")
       const state = yield* (yield* State).get
       expect(state.targets.movies).toMatchObject({ lastStatus: "failure", consecutiveFailures: 1 })

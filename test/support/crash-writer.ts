@@ -9,7 +9,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { empty, setItem } from "../../src/State.ts"
+import { empty, setItem } from "../../src/StateFile.ts"
 import { makeFileStore } from "../../src/StateStore.ts"
 
 const [path = "state.json", first = "1", mode = "plain"] = process.argv.slice(2)

@@ -46,7 +46,79 @@ export interface SimulatorOptions {
   /** The Content-Type of JSON answers (default `application/json; charset=utf-8`; "" sends none). */
   readonly contentType?: string
   readonly tags?: ReadonlyArray<{ id: number; label: string }>
+  /**
+   * The app version the simulator behaves as (default: Radarr 6.1.0.10300, Sonarr 4.0.19.2900),
+   * reported in `system/status`; see `Features` for what each version changes.
+   */
+  readonly version?: string
 }
+
+/** What differs between the app versions Gatherarr supports (from the apps' source at those tags). */
+export interface Features {
+  /** Radarr from 5.6: `wanted/missing` and `wanted/cutoff` (before: 404). */
+  readonly wanted: boolean
+  /** Radarr from 5.10.3, Sonarr from 4.0.9.2332: records carry `lastSearchTime`. */
+  readonly lastSearchTimeField: boolean
+  /**
+   * Sonarr v3 resolves each dot-separated part of a sort key against its Episode model: a key
+   * such as `episodes.lastSearchTime` answers 500. v4 maps table-qualified keys.
+   */
+  readonly episodePropertySortKeys: boolean
+  /** Sonarr from v4: queue records carry `seasonNumber` (v3: only `episodeId`, and `episode` when asked). */
+  readonly queueSeasonNumber: boolean
+}
+
+const versionAtLeast = (version: string, ...wanted: ReadonlyArray<number>) => {
+  const have = version.split(".").map(Number)
+  for (let i = 0; i < wanted.length; i++) {
+    const d = (have[i] ?? 0) - wanted[i]!
+    if (d !== 0) return d > 0
+  }
+  return true
+}
+
+export const featuresOf = (app: AppType, version: string): Features =>
+  app === "radarr"
+    ? {
+        wanted: versionAtLeast(version, 5, 6),
+        lastSearchTimeField: versionAtLeast(version, 5, 10, 3),
+        episodePropertySortKeys: false,
+        queueSeasonNumber: false,
+      }
+    : {
+        wanted: true,
+        lastSearchTimeField: versionAtLeast(version, 4, 0, 9, 2332),
+        episodePropertySortKeys: !versionAtLeast(version, 4),
+        queueSeasonNumber: versionAtLeast(version, 4),
+      }
+
+/** An entry of the app's health check, in the apps' shape. */
+export interface HealthEntry {
+  source: string
+  type: "ok" | "notice" | "warning" | "error"
+  message: string
+  wikiUrl: string
+}
+
+/** The health entries of an app whose indexers all fail (IndexerStatusCheck, as Radarr/Sonarr write it). */
+export const indexersFailing = (app: AppType): Array<HealthEntry> => [
+  {
+    source: "IndexerStatusCheck",
+    type: "error",
+    message: "All indexers are unavailable due to failures",
+    wikiUrl: `https://wiki.servarr.com/${app}/system#indexers-are-unavailable-due-to-failures`,
+  },
+]
+
+/** The health entries of an app with no indexer enabled for automatic search (IndexerSearchCheck). */
+export const noAutomaticSearch = (app: AppType): Array<HealthEntry> => [
+  {
+    source: "IndexerSearchCheck",
+    type: "warning",
+    message: `No indexers available with Automatic Search enabled, ${app === "radarr" ? "Radarr" : "Sonarr"} will not provide any automatic search results`,
+    wikiUrl: `https://wiki.servarr.com/${app}/system#no-indexers-available-with-automatic-search-enabled`,
+  },
+]
 
 /** Properties the specs declare nullable on the resources Gatherarr reads. */
 const NULLABLE = [
@@ -101,11 +173,22 @@ export type FaultKind =
   | { readonly kind: "malformed" }
   | { readonly kind: "html" }
   | { readonly kind: "oversized"; readonly bytes: number; readonly chunked?: boolean }
+  /** The answer is sent after `ms` milliseconds. */
+  | { readonly kind: "delay"; readonly ms: number }
+  /** A body of the test's own (status 200 and a JSON content type unless given). */
+  | { readonly kind: "body"; readonly body: string; readonly status?: number; readonly contentType?: string }
+  | { readonly kind: "redirect"; readonly location: string; readonly status?: number }
 
 export type Fault = FaultKind & {
   /** Which requests: a path suffix (after /api/v3) or regular expression, optionally a method. */
   readonly path?: string | RegExp
   readonly method?: string
+  /**
+   * Whether the app acts on the request although its answer is the fault: `before` (it took the
+   * request, then the answer is lost or late), `after` (only once a delay has passed). Default:
+   * the app never sees the request.
+   */
+  readonly process?: "before" | "after"
   /** How many matching requests it hits (default 1). */
   times?: number
 }
@@ -220,6 +303,9 @@ export class Simulator {
   commandRunMs: number
   /** Every command ends `failed`, as when the app cannot run it. */
   failCommands = false
+  /** What `GET /health` answers (see `indexersFailing`, `noAutomaticSearch`). */
+  health: Array<HealthEntry> = []
+  private readonly timers = new Set<NodeJS.Timeout>()
   url = ""
   private readonly random: () => number
   private readonly server: http.Server
@@ -249,6 +335,7 @@ export class Simulator {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer)
     this.server.closeAllConnections()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
@@ -383,30 +470,59 @@ export class Simulator {
         })
         res.end(data)
       }
-      if (this.applyFault(record.method, path, res)) return
       if (fullPath === "/ping") return send(200, { status: "OK" })
-      if (!fullPath.startsWith("/api/v3/")) return send(404)
-      const key = url.searchParams.get("apikey") ?? req.headers["x-api-key"]
-      if (key !== this.apiKey) return send(401)
-      this.tick()
-      try {
-        const [status, payload] = this.route(record.method, path, url.searchParams, body, req.headers)
-        send(status, payload)
-      } catch (error) {
-        send(500, { message: String(error) })
+      const answer = (): [number, unknown?] => {
+        if (!fullPath.startsWith("/api/v3/")) return [404]
+        const key = url.searchParams.get("apikey") ?? req.headers["x-api-key"]
+        if (key !== this.apiKey) return [401]
+        this.tick()
+        try {
+          return this.route(record.method, path, url.searchParams, body, req.headers)
+        } catch (error) {
+          return [500, { message: error instanceof Error ? error.message : String(error) }]
+        }
       }
+      const fault = this.takeFault(record.method, path)
+      if (!fault) {
+        const [status, payload] = answer()
+        return send(status, payload)
+      }
+      if (fault.kind === "delay") {
+        // `before`: taken now, answered late; otherwise taken (and answered) only after the delay.
+        const early = fault.process === "before" ? answer() : undefined
+        const timer = setTimeout(() => {
+          if (res.destroyed) {
+            if (!early) answer()
+            return
+          }
+          const [status, payload] = early ?? answer()
+          send(status, payload)
+        }, fault.ms)
+        this.timers.add(timer)
+        return
+      }
+      if (fault.process === "before") answer()
+      else if (fault.process === "after") {
+        const timer = setTimeout(answer, 1000)
+        this.timers.add(timer)
+      }
+      this.applyFault(fault, res)
     })
   }
 
-  private applyFault(method: string, path: string, res: http.ServerResponse): boolean {
+  /** The first fault that matches the request, counted as used. */
+  private takeFault(method: string, path: string): Fault | undefined {
     const fault = this.faults.find(
       (f) =>
         (f.times ?? 1) > 0 &&
         (f.method === undefined || f.method === method) &&
         (f.path === undefined || (typeof f.path === "string" ? path === f.path : f.path.test(path))),
     )
-    if (!fault) return false
-    fault.times = (fault.times ?? 1) - 1
+    if (fault) fault.times = (fault.times ?? 1) - 1
+    return fault
+  }
+
+  private applyFault(fault: Fault, res: http.ServerResponse): void {
     switch (fault.kind) {
       case "status":
         res.writeHead(fault.status, {
@@ -414,20 +530,30 @@ export class Simulator {
           ...(fault.retryAfter ? { "retry-after": fault.retryAfter } : {}),
         })
         res.end(fault.status === 401 ? "" : JSON.stringify({ message: "injected fault" }))
-        return true
+        return
       case "hang":
-        return true
+        return
       case "reset":
         res.socket?.destroy()
-        return true
+        return
+      case "delay":
+        return
+      case "body":
+        res.writeHead(fault.status ?? 200, { "content-type": fault.contentType ?? "application/json" })
+        res.end(fault.body)
+        return
+      case "redirect":
+        res.writeHead(fault.status ?? 302, { location: fault.location })
+        res.end()
+        return
       case "malformed":
         res.writeHead(200, this.jsonType())
         res.end('{"page":1,"records":[{"id":')
-        return true
+        return
       case "html":
         res.writeHead(200, { "content-type": "text/html" })
         res.end("<!doctype html><html><body><form>Sign in</form></body></html>")
-        return true
+        return
       case "oversized": {
         const body = `{"padding":"${"x".repeat(fault.bytes)}"}`
         if (fault.chunked) {
@@ -442,13 +568,17 @@ export class Simulator {
           })
           res.end(body)
         }
-        return true
+        return
       }
     }
   }
 
   get version(): string {
-    return this.options.app === "radarr" ? "6.1.0.10300" : "4.0.19.2900"
+    return this.options.version ?? (this.options.app === "radarr" ? "6.1.0.10300" : "4.0.19.2900")
+  }
+
+  get features(): Features {
+    return featuresOf(this.options.app, this.version)
   }
 
   private route(
@@ -474,6 +604,7 @@ export class Simulator {
       ]
     }
     if (method === "GET" && path === "/tag") return [200, this.tags]
+    if (method === "GET" && path === "/health") return [200, this.health]
     if (method === "POST" && path === "/command") return this.postCommand(body, headers)
     if (method === "GET" && path === "/command")
       return [200, this.commands.map((c) => this.commandResource(c))]
@@ -483,19 +614,20 @@ export class Simulator {
       return command ? [200, this.commandResource(command)] : [404, { message: "NotFound" }]
     }
     if (method === "GET" && path === "/queue") {
-      const records = this.queue
-      return [200, this.page(records, q, "timeleft")]
+      return [200, this.page(this.queue, q, "timeleft", undefined, (r) => this.queueResource(r, q))]
     }
     if (method === "GET" && path === "/queue/details") {
       const movieId = int("movieId")
       const seriesId = int("seriesId")
       return [
         200,
-        this.queue.filter(
-          (r) =>
-            (movieId === undefined || r.movieId === movieId) &&
-            (seriesId === undefined || r.seriesId === seriesId),
-        ),
+        this.queue
+          .filter(
+            (r) =>
+              (movieId === undefined || r.movieId === movieId) &&
+              (seriesId === undefined || r.seriesId === seriesId),
+          )
+          .map((r) => this.queueResource(r, q)),
       ]
     }
     if (
@@ -531,7 +663,11 @@ export class Simulator {
         200,
         this.history
           .filter((h) => h.seriesId === seriesId && (season === undefined || h.seasonNumber === season))
-          .map(({ seasonNumber: _, ...h }) => h)
+          .map(({ seasonNumber, ...h }) =>
+            q.get("includeEpisode") === "true" && seasonNumber !== undefined
+              ? { ...h, episode: { seasonNumber } }
+              : h,
+          )
           .reverse(),
       ]
     }
@@ -543,7 +679,7 @@ export class Simulator {
         return movie ? [200, this.movieResource(movie)] : [404, { message: "NotFound" }]
       }
       if (method === "GET" && (path === "/wanted/missing" || path === "/wanted/cutoff")) {
-        if (this.options.wantedEndpoints === false) return [404]
+        if (this.options.wantedEndpoints === false || !this.features.wanted) return [404]
         const monitored = q.get("monitored") !== "false"
         const rows = this.movies.filter(
           (m) =>
@@ -552,8 +688,9 @@ export class Simulator {
               ? m.movieFileId === 0 && m.year > 0
               : m.hasFile && m.qualityCutoffNotMet),
         )
+        // Before 5.10.4 the last search time is no sort key; any unknown key sorts by title.
         const sortKey = [
-          "movies.lastSearchTime",
+          ...(this.features.lastSearchTimeField ? ["movies.lastSearchTime"] : []),
           "movieMetadata.year",
           "movieMetadata.digitalRelease",
         ].includes(q.get("sortKey") ?? "")
@@ -594,10 +731,24 @@ export class Simulator {
           ? !e.hasFile && e.airDateUtc !== undefined && Date.parse(e.airDateUtc) <= now
           : e.hasFile && e.qualityCutoffNotMet && e.seasonNumber > 0
       })
-      const sortKey = ["episodes.lastSearchTime", "series.sortTitle"].includes(q.get("sortKey") ?? "")
-        ? (q.get("sortKey") as string)
-        : "episodes.airDateUtc"
-      const field = sortKey === "episodes.lastSearchTime" ? "lastSearchTime" : "airDateUtc"
+      const asked = q.get("sortKey") ?? "episodes.airDateUtc"
+      let field: "lastSearchTime" | "airDateUtc"
+      if (this.features.episodePropertySortKeys) {
+        // v3: each part of the key is a property of Episode (then of Series), or the query fails.
+        const [first = "", ...rest] = asked.split(".")
+        const episodeProps = ["airdateutc", "lastsearchtime", "seasonnumber", "episodenumber", "title", "id"]
+        if (
+          !(episodeProps.includes(first.toLowerCase()) && rest.length === 0) &&
+          first.toLowerCase() !== "series"
+        ) {
+          throw new Error(`Instance property '${first}' is not defined for type 'NzbDrone.Core.Tv.Episode'`)
+        }
+        field = first.toLowerCase() === "lastsearchtime" ? "lastSearchTime" : "airDateUtc"
+      } else {
+        // v4 maps `table.column` keys; an unknown one sorts by air date.
+        field = /^(episodes\.)?lastSearchTime$/i.test(asked) ? "lastSearchTime" : "airDateUtc"
+      }
+      const sortKey = asked
       return [200, this.page(rows, q, sortKey, field, (e) => this.episodeResource(e))]
     }
     return [404, { message: "NotFound" }]
@@ -655,7 +806,7 @@ export class Simulator {
       tags: m.tags,
       added: "2024-01-02T03:04:05Z",
       ...(m.digitalRelease ? { digitalRelease: m.digitalRelease, releaseDate: m.digitalRelease } : {}),
-      ...(m.lastSearchTime ? { lastSearchTime: m.lastSearchTime } : {}),
+      ...(m.lastSearchTime && this.features.lastSearchTimeField ? { lastSearchTime: m.lastSearchTime } : {}),
       images: [{ coverType: "poster", remoteUrl: `https://image.example/${m.id}.jpg` }],
       ratings: { tmdb: { votes: 100, value: 7.1, type: "user" } },
       statistics: {
@@ -705,6 +856,28 @@ export class Simulator {
     return this.episodes.slice(first, end)
   }
 
+  /** A queue record as the version writes it: Sonarr v3 has no `seasonNumber` (`episode` when asked). */
+  private queueResource(r: QueueRecord, q: URLSearchParams) {
+    const { seasonNumber, ...rest } = r
+    const sonarr = this.options.app === "sonarr"
+    return {
+      ...rest,
+      ...(sonarr && this.features.queueSeasonNumber && seasonNumber !== undefined ? { seasonNumber } : {}),
+      ...(sonarr && q.get("includeEpisode") === "true" && seasonNumber !== undefined
+        ? { episode: { id: r.episodeId, seriesId: r.seriesId, seasonNumber } }
+        : {}),
+      title: sonarr
+        ? `Series.${r.seriesId}.S${String(seasonNumber ?? 0).padStart(2, "0")}`
+        : `Movie.${r.movieId}`,
+      size: 1_000_000_000,
+      sizeleft: 500_000_000,
+      trackedDownloadStatus: "ok",
+      trackedDownloadState: "downloading",
+      protocol: "torrent",
+      downloadClient: "qBittorrent",
+    }
+  }
+
   private episodeResource(e: Episode) {
     return {
       id: e.id,
@@ -715,7 +888,7 @@ export class Simulator {
       episodeNumber: e.episodeNumber,
       title: `Episode ${e.episodeNumber}`,
       ...(e.airDateUtc ? { airDateUtc: e.airDateUtc, airDate: e.airDateUtc.slice(0, 10) } : {}),
-      ...(e.lastSearchTime ? { lastSearchTime: e.lastSearchTime } : {}),
+      ...(e.lastSearchTime && this.features.lastSearchTimeField ? { lastSearchTime: e.lastSearchTime } : {}),
       runtime: 45,
       hasFile: e.hasFile,
       monitored: e.monitored,

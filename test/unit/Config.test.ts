@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
@@ -315,7 +316,9 @@ describe("configuration", () => {
         expect.stringMatching(/^GATHERARR_TARGET_B_API_KEY_FILE: ".*empty" is empty$/),
         "GATHERARR_TARGET_C_API_KEY: set either GATHERARR_TARGET_C_API_KEY or GATHERARR_TARGET_C_API_KEY_FILE, not both",
         expect.stringMatching(/^GATHERARR_TARGET_D_API_KEY: is required/),
-        expect.stringMatching(/^GATHERARR_TARGET_E_API_KEY_FILE: cannot read/),
+        expect.stringMatching(
+          /^GATHERARR_TARGET_E_API_KEY_FILE: ".*adir" is a directory; it must be a regular file holding the key$/,
+        ),
       ])
     }),
   )
@@ -395,7 +398,7 @@ describe("configuration", () => {
         expect.stringMatching(/^GATHERARR_TARGETS: target name "Bad" does not match \^\[a-z\]/),
         'GATHERARR_TARGETS: target "x" has type "lidarr"; the type must be radarr or sonarr',
         'GATHERARR_TARGETS: "nocolon" is not a name:type pair (e.g. movies:radarr)',
-        'GATHERARR_TARGET_MOVIES_URL: "htp://x" is not an http(s) URL',
+        "GATHERARR_TARGET_MOVIES_URL: has the scheme htp; use http or https",
         'GATHERARR_TARGET_TV_URL: is required for target "tv" (e.g. http://host:7878)',
         'GATHERARR_TARGET_TV_INTERVAL: "30s" is shorter than the minimum of 1m',
       ])
@@ -426,25 +429,145 @@ describe("configuration", () => {
     }),
   )
 
-  it.effect("URLs: scheme, credentials and query strings are checked, without echoing secrets", () =>
+  it.effect(
+    "URLs: scheme, port, credentials and query strings are checked; a message shows at most the scheme and host",
+    () =>
+      Effect.gen(function* () {
+        const urls = {
+          A: "ftp://host",
+          B: `http://host/?apikey=${SECRET}`,
+          C: `http://user:${SECRET}@host`,
+          D: "not a url",
+          E: `http://admin:${SECRET}@host:78787`,
+          F: "http://host:78787/radarr",
+          G: SECRET,
+          H: "http://host:0",
+          I: `https://host/${SECRET}#x`,
+          J: "http://ho st:7878",
+        }
+        const names = Object.keys(urls).map((n) => n.toLowerCase())
+        const problems = yield* problemsOf({
+          GATHERARR_TARGETS: names.map((n) => `${n}:radarr`).join(","),
+          ...Object.fromEntries(
+            Object.entries(urls).flatMap(([n, url]) => [
+              [`GATHERARR_TARGET_${n}_URL`, url],
+              [`GATHERARR_TARGET_${n}_API_KEY`, "k"],
+            ]),
+          ),
+        })
+        expect(problems).toEqual([
+          "GATHERARR_TARGET_A_URL: has the scheme ftp; use http or https",
+          "GATHERARR_TARGET_B_URL: must not carry a query string or fragment (set the key with _API_KEY or _API_KEY_FILE)",
+          "GATHERARR_TARGET_C_URL: must not carry credentials (user:password@); set the key with _API_KEY or _API_KEY_FILE",
+          "GATHERARR_TARGET_D_URL: is not a URL (use http://host:port or https://host:port, plus the URL base if any)",
+          "GATHERARR_TARGET_E_URL: must not carry credentials (user:password@); set the key with _API_KEY or _API_KEY_FILE",
+          "GATHERARR_TARGET_F_URL: has the port 78787, out of range (1 to 65535)",
+          "GATHERARR_TARGET_G_URL: is not a URL (use http://host:port or https://host:port, plus the URL base if any)",
+          "GATHERARR_TARGET_H_URL: has the port 0, out of range (1 to 65535)",
+          "GATHERARR_TARGET_I_URL: must not carry a query string or fragment (set the key with _API_KEY or _API_KEY_FILE)",
+          "GATHERARR_TARGET_J_URL: is not a valid URL (http://ho st:7878…)",
+        ])
+        expect(problems.join("\n")).not.toContain("admin")
+      }),
+  )
+
+  it.effect(
+    "a key that cannot be an HTTP header value is rejected, naming the variable and the rule, never the key",
+    () =>
+      Effect.gen(function* () {
+        const dir = tempDir("key")
+        writeFileSync(join(dir, "two-lines"), `${SECRET}\nsecond-line-${SECRET}\n`)
+        const problems = yield* problemsOf({
+          GATHERARR_TARGETS: "a:radarr,b:radarr,c:radarr",
+          GATHERARR_TARGET_A_URL: "http://a",
+          GATHERARR_TARGET_A_API_KEY_FILE: join(dir, "two-lines"),
+          GATHERARR_TARGET_B_URL: "http://b",
+          GATHERARR_TARGET_B_API_KEY: `${SECRET}ключ`,
+          GATHERARR_TARGET_C_URL: "http://c",
+          GATHERARR_TARGET_C_API_KEY: `${SECRET}\u0007`,
+        })
+        const rule =
+          "the key holds a line break, a control character or a character above U+00FF, which cannot be sent in the X-Api-Key header"
+        expect(problems).toEqual([
+          expect.stringContaining(`GATHERARR_TARGET_A_API_KEY_FILE: ${rule}`),
+          expect.stringContaining(`GATHERARR_TARGET_B_API_KEY: ${rule}`),
+          expect.stringContaining(`GATHERARR_TARGET_C_API_KEY: ${rule}`),
+        ])
+        expect(problems.join("\n")).not.toContain("second-line")
+        expect(problems.join("\n")).not.toContain("ключ")
+      }),
+  )
+
+  it.effect(
+    "key files are read only when regular and small: a device, a FIFO or a directory is named, never opened",
+    () =>
+      Effect.gen(function* () {
+        const dir = tempDir("key")
+        const fifo = join(dir, "fifo")
+        execFileSync("mkfifo", [fifo])
+        writeFileSync(join(dir, "big"), "k".repeat(5000))
+        mkdirSync(join(dir, "adir"))
+        symlinkSync(join(dir, "big"), join(dir, "link-to-big"))
+        writeFileSync(join(dir, "real"), `${SECRET}\n`)
+        symlinkSync(join(dir, "real"), join(dir, "link"))
+        const files = {
+          A: "/dev/zero",
+          B: fifo,
+          C: join(dir, "adir"),
+          D: join(dir, "big"),
+          E: join(dir, "link-to-big"),
+          F: join(dir, "link"),
+        }
+        const env = {
+          GATHERARR_TARGETS: Object.keys(files)
+            .map((n) => `${n.toLowerCase()}:radarr`)
+            .join(","),
+          ...Object.fromEntries(
+            Object.entries(files).flatMap(([n, path]) => [
+              [`GATHERARR_TARGET_${n}_URL`, "http://app"],
+              [`GATHERARR_TARGET_${n}_API_KEY_FILE`, path],
+            ]),
+          ),
+        }
+        const problems = yield* problemsOf(env)
+        expect(problems).toEqual([
+          'GATHERARR_TARGET_A_API_KEY_FILE: "/dev/zero" is a character device (such as /dev/zero), not a regular file; it must be a regular file holding the key',
+          `GATHERARR_TARGET_B_API_KEY_FILE: ${JSON.stringify(fifo)} is a FIFO (named pipe), not a regular file; it must be a regular file holding the key`,
+          `GATHERARR_TARGET_C_API_KEY_FILE: ${JSON.stringify(join(dir, "adir"))} is a directory; it must be a regular file holding the key`,
+          `GATHERARR_TARGET_D_API_KEY_FILE: ${JSON.stringify(join(dir, "big"))} is larger than 4 KiB; it must be a regular file holding the key`,
+          `GATHERARR_TARGET_E_API_KEY_FILE: ${JSON.stringify(join(dir, "link-to-big"))} is larger than 4 KiB; it must be a regular file holding the key`,
+        ])
+        // A link to a regular file (how Kubernetes mounts secrets) is read.
+        const config = yield* ok({
+          GATHERARR_TARGETS: "f:radarr",
+          GATHERARR_TARGET_F_URL: "http://app",
+          GATHERARR_TARGET_F_API_KEY_FILE: files.F,
+        })
+        expect(Redacted.value(config.targets[0]!.apiKey)).toBe(SECRET)
+      }),
+  )
+
+  it.effect("intervals and timers have documented maximums; at the maximum they are accepted", () =>
     Effect.gen(function* () {
       const problems = yield* problemsOf({
-        GATHERARR_TARGETS: "a:radarr,b:radarr,c:radarr,d:radarr",
-        GATHERARR_TARGET_A_URL: "ftp://host",
-        GATHERARR_TARGET_A_API_KEY: SECRET,
-        GATHERARR_TARGET_B_URL: `http://host/?apikey=${SECRET}`,
-        GATHERARR_TARGET_B_API_KEY: SECRET,
-        GATHERARR_TARGET_C_URL: `http://user:${SECRET}@host`,
-        GATHERARR_TARGET_C_API_KEY: SECRET,
-        GATHERARR_TARGET_D_URL: "not a url",
-        GATHERARR_TARGET_D_API_KEY: SECRET,
+        ...base,
+        GATHERARR_INTERVAL: "366d",
+        GATHERARR_REQUEST_TIMEOUT: "2h",
+        GATHERARR_COMMAND_TIMEOUT: "25h",
+        GATHERARR_SHUTDOWN_TIMEOUT: "2h",
+        GATHERARR_COOLDOWN: "3651d",
+        GATHERARR_TARGET_TV_INTERVAL: "99999999999999999999d",
       })
       expect(problems).toEqual([
-        'GATHERARR_TARGET_A_URL: "ftp://host" is not an http(s) URL',
-        "GATHERARR_TARGET_B_URL: must not carry a query string or fragment (set the key with _API_KEY or _API_KEY_FILE)",
-        "GATHERARR_TARGET_C_URL: must not carry credentials (set the key with _API_KEY or _API_KEY_FILE)",
-        'GATHERARR_TARGET_D_URL: "not a url" is not an http(s) URL',
+        'GATHERARR_INTERVAL: "366d" is longer than the maximum of 365d',
+        'GATHERARR_COOLDOWN: "3651d" is longer than the maximum of 3650d',
+        'GATHERARR_REQUEST_TIMEOUT: "2h" is longer than the maximum of 1h',
+        'GATHERARR_COMMAND_TIMEOUT: "25h" is longer than the maximum of 1d',
+        'GATHERARR_SHUTDOWN_TIMEOUT: "2h" is longer than the maximum of 1h',
+        'GATHERARR_TARGET_TV_INTERVAL: "99999999999999999999d" is longer than the maximum of 365d',
       ])
+      const config = yield* ok({ ...base, GATHERARR_INTERVAL: "365d", GATHERARR_COOLDOWN: "3650d" })
+      expect(Duration.toMillis(config.targets[0]!.interval)).toBe(365 * 86_400_000)
     }),
   )
 

@@ -3,20 +3,24 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
-import { ArrError } from "../../src/arr/ArrClient.ts"
+import { vi } from "vitest"
+import { ArrError } from "../../src/arr/ArrError.ts"
 import { GatherarrConfig, type GatherarrSettings, type TargetConfig } from "../../src/Config.ts"
 import { Limits } from "../../src/Limits.ts"
 import { GatherarrMetrics } from "../../src/Metrics.ts"
-import { FAILURE_BACKOFF, intoActiveHours, JITTER, nextDelay, Scheduler } from "../../src/Scheduler.ts"
+import { FAILURE_BACKOFF, intoActiveHours, JITTER, nextDelay, Scheduler, sleep } from "../../src/Scheduler.ts"
 import { Search } from "../../src/Search.ts"
-import { emptyTarget, State } from "../../src/State.ts"
+import { State } from "../../src/State.ts"
+import { emptyTarget } from "../../src/StateFile.ts"
 import { StateStore } from "../../src/StateStore.ts"
 
 const target = (name: string, interval = Duration.hours(1)): TargetConfig =>
-  GatherarrConfig.target({ name, type: "radarr", url: "http://unused", interval })
+  GatherarrConfig.target({ name, type: "radarr", url: "http://unused", apiKey: Redacted.make("k"), interval })
 
 interface Script {
   /** How long each run takes. */
@@ -209,6 +213,59 @@ describe("Scheduler", () => {
       expect(search.runs[0]!.end).toBeUndefined()
       expect(took).toBeGreaterThanOrEqual(900)
       expect(took).toBeLessThan(2000)
+    }),
+  )
+})
+
+describe("long intervals", () => {
+  const DAY = 86_400_000
+  // Node's timers hold at most 2^31-1 ms (24.8 days), and Effect's live clock never fires a longer
+  // sleep. These run on the live clock with faked timers, as the daemon would, not on the TestClock.
+  const withFakeTimers = async (body: () => Promise<void>) => {
+    vi.useFakeTimers()
+    try {
+      await body()
+    } finally {
+      vi.useRealTimers()
+    }
+  }
+
+  it("sleep ends after a delay longer than one timer", () =>
+    withFakeTimers(async () => {
+      let done = false
+      const fiber = Effect.runFork(
+        Effect.zipRight(
+          sleep(Duration.days(30)),
+          Effect.sync(() => (done = true)),
+        ),
+      )
+      await vi.advanceTimersByTimeAsync(29 * DAY)
+      expect(done).toBe(false)
+      await vi.advanceTimersByTimeAsync(DAY + 1000)
+      expect(done).toBe(true)
+      Effect.runFork(Fiber.interrupt(fiber))
+    }))
+
+  it.each([
+    ["just under one timer", Duration.days(23)],
+    ["60 days", Duration.days(60)],
+    ["the maximum, 365 days", Duration.days(365)],
+  ])("a target with an interval of %s runs again after it", (_, interval) =>
+    withFakeTimers(async () => {
+      const search = fakeSearch({ takes: Duration.zero })
+      const settings = GatherarrConfig.make({ targets: [target("a", interval)] })
+      const scope = Effect.runSync(Scope.make())
+      await Effect.runPromise(Layer.buildWithScope(schedulerLayer(settings, search.layer), scope))
+      await vi.advanceTimersByTimeAsync(1000)
+      expect(search.runs).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(Duration.toMillis(interval) - 2000)
+      expect(search.runs).toHaveLength(1)
+      // The interval plus at most 5% jitter.
+      await vi.advanceTimersByTimeAsync(Duration.toMillis(interval) * JITTER + 2000)
+      expect(search.runs).toHaveLength(2)
+      const closing = Effect.runPromise(Scope.close(scope, Exit.void))
+      await vi.advanceTimersByTimeAsync(10_000)
+      await closing
     }),
   )
 })
