@@ -1,6 +1,7 @@
 /**
  * The HTTP routes: `GET /metrics` (Prometheus text) and `GET /health` (200 `OK` or 503 with a short
- * reason). Everything else is 404. A host may mount `routes` in its own server.
+ * reason). Every other path is 404: paths match exactly (`/HEALTH`, `/health/`, `//health` are
+ * not `/health`). A host may mount `routes` in its own server (its router's settings apply there).
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -37,9 +38,13 @@ export const routes = HttpRouter.empty.pipe(
   ),
 )
 
-/** Serves the routes on the platform's HttpServer (provided by the caller). */
+/** Paths match exactly: no other case, no trailing slash, no doubled slash. */
+export const exactPaths = { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false }
+
+/** Serves the routes, matched exactly, on the platform's HttpServer (provided by the caller). */
 export const layer: Layer.Layer<never, never, HttpServer.HttpServer | Scheduler | MetricsExport> =
   routes.pipe(
+    HttpRouter.withRouterConfig(exactPaths),
     Effect.catchTag("RouteNotFound", () =>
       Effect.succeed(HttpServerResponse.text("not found", { status: 404 })),
     ),

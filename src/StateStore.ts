@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import { readBoundedText, systemReason } from "./BoundedFile.ts"
 import { GatherarrConfig } from "./Config.ts"
 import {
   applyPatch,
@@ -23,6 +24,7 @@ import {
   type Patch,
   type StateFile,
 } from "./StateFile.ts"
+import { holdLock, nonce } from "./StateLock.ts"
 
 /** The state cannot be loaded, or its location cannot be used: Gatherarr does not start. */
 export class StateLoadError extends Data.TaggedError("StateLoadError")<{ readonly message: string }> {}
@@ -44,14 +46,40 @@ export interface StateStoreShape {
   readonly saveChange?: (state: StateFile, patch: Patch) => Effect.Effect<void, StateWriteError>
 }
 
-const reasonOf = (error: unknown): string => {
-  const e = error as { reason?: string; message?: string; cause?: { code?: string } }
-  const code = e.cause?.code
-  if (code === "ENOSPC") return "no space left on device"
-  if (code === "EROFS") return "read-only file system"
-  if (code === "EACCES" || code === "EPERM" || e.reason === "PermissionDenied") return "permission denied"
-  if (code === "EISDIR") return "the path is a directory"
-  return code ?? e.reason ?? e.message ?? String(error)
+/** The largest state file (or journal) read: 100,000 items take about 15 MB. */
+export const MAX_STATE_BYTES = 256 * 1024 * 1024
+
+/** The path a chain of symbolic links ends at (the path itself when it is none; it may not exist). */
+const resolveLinks = (fs: FileSystem.FileSystem, path: Path.Path, start: string) =>
+  Effect.gen(function* () {
+    let current = start
+    for (let hops = 0; hops < 40; hops++) {
+      const target = yield* fs.readLink(current).pipe(Effect.option)
+      if (Option.isNone(target)) return current
+      current = path.resolve(path.dirname(current), target.value)
+    }
+    return yield* new StateLoadError({
+      message: `GATHERARR_STATE_PATH: ${start} is a loop of symbolic links`,
+    })
+  })
+
+/** Which permission the process lacks on a directory it must enter and write, by its mode bits. */
+const missingPermission = (info: FileSystem.File.Info) => {
+  const uid = process.getuid?.()
+  const groups = process.getgroups?.() ?? []
+  if (uid === undefined || uid === 0) return undefined
+  const owner = Option.getOrUndefined(info.uid)
+  const group = Option.getOrUndefined(info.gid)
+  const bits =
+    owner === uid
+      ? (info.mode >> 6) & 7
+      : group !== undefined && groups.includes(group)
+        ? (info.mode >> 3) & 7
+        : info.mode & 7
+  const lacks = [(bits & 2) === 0 ? "write (w)" : "", (bits & 1) === 0 ? "search (x)" : ""].filter(
+    (p) => p !== "",
+  )
+  return lacks.length === 0 ? undefined : `${lacks.join(" and ")} permission`
 }
 
 /** Atomic writes, in this order: temp file in the same directory, write, fsync, rename, fsync dir. */
@@ -72,27 +100,42 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const file = path.resolve(statePath)
+    // Through a symbolic link (state kept on another volume): the file written is the link's target,
+    // its temp files beside it, so the link stays and the real file is updated.
+    const file = yield* resolveLinks(fs, path, path.resolve(statePath))
     const dir = path.dirname(file)
     const base = path.basename(file)
+    const id = nonce()
     let counter = 0
+    const readText = (at: string) =>
+      readBoundedText(at, { limit: MAX_STATE_BYTES }).pipe(Effect.provideService(FileSystem.FileSystem, fs))
 
-    // The directory must exist and be writable: this is how a missing volume is caught.
-    const dirInfo = yield* fs.stat(dir).pipe(Effect.option)
-    if (Option.isNone(dirInfo) || dirInfo.value.type !== "Directory") {
+    // The directory must exist, be enterable and writable: this is how a missing volume is caught.
+    const uid = process.getuid?.() ?? "?"
+    const fix =
+      "fix its owner (chown) or run as a user that may write there (--user), or fix its mode (chmod)"
+    const dirInfo = yield* fs.stat(dir).pipe(Effect.either)
+    if (dirInfo._tag === "Left") {
+      const reason = systemReason(dirInfo.left)
       return yield* new StateLoadError({
-        message: `GATHERARR_STATE_PATH: the directory ${dir} does not exist (create it, or mount a volume there)`,
+        message:
+          reason === "no such file"
+            ? `GATHERARR_STATE_PATH: the directory ${dir} does not exist (create it, or mount a volume there)`
+            : `GATHERARR_STATE_PATH: the directory ${dir} cannot be reached (${reason}): a directory on the way lacks search (x) permission for uid ${uid}; ${fix}`,
       })
     }
-    const probe = path.join(dir, `.${base}.probe-${process.pid}`)
+    if (dirInfo.right.type !== "Directory") {
+      return yield* new StateLoadError({ message: `GATHERARR_STATE_PATH: ${dir} is not a directory` })
+    }
+    const probe = path.join(dir, `.${base}.probe-${id}`)
     yield* fs.writeFileString(probe, "").pipe(
       Effect.zipRight(fs.remove(probe)),
-      Effect.mapError(
-        (error) =>
-          new StateLoadError({
-            message: `GATHERARR_STATE_PATH: the directory ${dir} is not writable (${reasonOf(error)}) by uid ${process.getuid?.() ?? "?"}; fix its owner (chown) or run as a user that may write there (--user)`,
-          }),
-      ),
+      Effect.mapError((error) => {
+        const missing = missingPermission(dirInfo.right)
+        return new StateLoadError({
+          message: `GATHERARR_STATE_PATH: the directory ${dir} is not writable (${systemReason(error)}) by uid ${uid}${missing ? ` (it lacks ${missing})` : ""}; ${fix}`,
+        })
+      }),
     )
     // Leftover temp files from a crash.
     const leftovers = (yield* fs
@@ -115,7 +158,7 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
           Effect.mapError(
             (error) =>
               new StateLoadError({
-                message: `GATHERARR_STATE_PATH: ${file} is corrupt (${reason}) and cannot be moved aside (${reasonOf(error)})`,
+                message: `GATHERARR_STATE_PATH: ${file} is corrupt (${reason}) and cannot be moved aside (${systemReason(error)})`,
               }),
           ),
         )
@@ -138,12 +181,10 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
       if (info.value.type !== "File") {
         return yield* new StateLoadError({ message: `GATHERARR_STATE_PATH: ${file} is not a regular file` })
       }
-      const text = yield* fs.readFileString(file).pipe(
+      const text = yield* readText(file).pipe(
         Effect.mapError(
           (error) =>
-            new StateLoadError({
-              message: `GATHERARR_STATE_PATH: cannot read ${file} (${reasonOf(error)})`,
-            }),
+            new StateLoadError({ message: `GATHERARR_STATE_PATH: cannot read ${file}: it ${error.detail}` }),
         ),
       )
       const result = decode(text)
@@ -163,7 +204,17 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
     const load = Effect.gen(function* () {
       const snapshot = yield* loadSnapshot
       itemsWritten = Option.match(snapshot, { onNone: () => 0, onSome: itemCount })
-      const text = yield* fs.readFileString(journal).pipe(Effect.orElseSucceed(() => ""))
+      const text = yield* readText(journal).pipe(
+        Effect.catchTag("BoundedReadError", (error) =>
+          error.problem === "missing"
+            ? Effect.succeed("")
+            : Effect.fail(
+                new StateLoadError({
+                  message: `GATHERARR_STATE_PATH: cannot read ${journal}: it ${error.detail}`,
+                }),
+              ),
+        ),
+      )
       if (text === "") return snapshot
       const lines = text.split("\n").filter((line) => line.trim() !== "")
       const now = yield* Clock.currentTimeMillis
@@ -190,7 +241,7 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
     })
 
     const save = (state: StateFile): Effect.Effect<void, StateWriteError> => {
-      const temp = path.join(dir, `${base}.tmp-${process.pid}-${counter++}`)
+      const temp = path.join(dir, `${base}.tmp-${id}-${counter++}`)
       const data = new TextEncoder().encode(encode(state))
       const write = Effect.scoped(
         Effect.gen(function* () {
@@ -221,7 +272,7 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
         Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)),
         Effect.mapError(
           (error) =>
-            new StateWriteError({ message: `cannot write ${file}: ${reasonOf(error)}`, cause: error }),
+            new StateWriteError({ message: `cannot write ${file}: ${systemReason(error)}`, cause: error }),
         ),
       )
       // Only the write itself is uninterruptible.
@@ -241,7 +292,7 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
         }),
         Effect.mapError(
           (error) =>
-            new StateWriteError({ message: `cannot write ${journal}: ${reasonOf(error)}`, cause: error }),
+            new StateWriteError({ message: `cannot write ${journal}: ${systemReason(error)}`, cause: error }),
         ),
         Effect.uninterruptible,
       )
@@ -249,18 +300,28 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
     const saveChange = (state: StateFile, patch: Patch) =>
       journaled < compactAfter && itemsWritten >= journalFrom ? append(patch) : save(state)
 
-    return { load, save, saveChange } satisfies StateStoreShape
+    return { file, load, save, saveChange } satisfies StateStoreShape & { readonly file: string }
   })
 
 export class StateStore extends Context.Tag("gatherarr/StateStore")<StateStore, StateStoreShape>() {
-  /** The file at `GATHERARR_STATE_PATH`. */
+  /**
+   * The file at `GATHERARR_STATE_PATH`, locked for the life of the layer (`<file>.lock`): a second
+   * Gatherarr on the same file does not start.
+   */
   static readonly layer: Layer.Layer<
     StateStore,
     StateLoadError,
     GatherarrConfig | FileSystem.FileSystem | Path.Path
-  > = Layer.effect(
+  > = Layer.scoped(
     StateStore,
-    Effect.flatMap(GatherarrConfig, (config) => makeFileStore(config.statePath)),
+    Effect.gen(function* () {
+      const config = yield* GatherarrConfig
+      const store = yield* makeFileStore(config.statePath)
+      yield* holdLock(store.file).pipe(
+        Effect.mapError((error) => new StateLoadError({ message: error.message })),
+      )
+      return store
+    }),
   )
 
   /** In memory only: nothing survives the process. Optionally seeded. */

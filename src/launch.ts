@@ -5,10 +5,7 @@
  * machine's start-up). A cache made by another Node/V8 version or with other V8 flags is rejected by
  * V8 and the bundle is compiled as usual: the cache only ever makes start-up faster.
  *
- * A SIGTERM/SIGINT that arrives while the bundle is still loading ends the process with 0; once
- * main.ts has started Effect's runtime, the runtime handles signals (graceful shutdown) and this
- * handler does nothing. It is never removed: removing a signal's last listener could lose a signal
- * already on its way.
+ * Signals are the bundle's own (src/Signals.ts, its first module): the launcher handles none.
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -17,17 +14,8 @@ import { fileURLToPath } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { Script } from "node:vm"
 
-/** Shared with main.ts: whether the runtime handles signals yet, and what became of the cache. */
-const launch: { started: boolean; codeCache: "accepted" | "rejected" | "absent" } = {
-  started: false,
-  codeCache: "absent",
-}
-;(globalThis as { __gatherarrLaunch?: typeof launch }).__gatherarrLaunch = launch
-const early = () => {
-  if (!launch.started) process.exit(0)
-}
-process.on("SIGTERM", early)
-process.on("SIGINT", early)
+/** Passed to the bundle (main.ts reads it): what became of the cache. */
+const launch: { codeCache: "accepted" | "rejected" | "absent" } = { codeCache: "absent" }
 
 const here = dirname(fileURLToPath(import.meta.url))
 const bundle = join(here, "gatherarr.cjs")
@@ -42,7 +30,7 @@ const readCache = () => {
 }
 let cachedData = readCache()
 const script = new Script(
-  `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, "utf8")}\n})`,
+  `(function (exports, require, module, __filename, __dirname, gatherarrLaunch) {${readFileSync(bundle, "utf8")}\n})`,
   cachedData === undefined ? { filename: bundle } : { filename: bundle, cachedData },
 )
 if (cachedData !== undefined) launch.codeCache = script.cachedDataRejected ? "rejected" : "accepted"
@@ -58,7 +46,7 @@ if (writeCache !== -1) {
 }
 
 const module = { exports: {} }
-script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, here)
+script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, here, launch)
 
 // Memory before peak speed, set once the bundle is loaded (V8 checks a code cache against the flags
 // it was made with, so they must not change before it is read; the warm-up run leaves them alone).
