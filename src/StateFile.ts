@@ -107,14 +107,12 @@ export const encode = (state: StateFile): string => JSON.stringify(state)
 
 const HOUR = 3_600_000
 
-export const emptyTarget: TargetState = Object.freeze({
-  consecutiveFailures: 0,
-  items: Dict.empty<ItemState>(),
-})
+/** A target with no state yet: a new one each time, as its items are updated in place. */
+export const emptyTarget = (): TargetState => ({ consecutiveFailures: 0, items: Dict.empty<ItemState>() })
 
 /** The target's state (empty when it has none yet). */
 export const targetOf = (state: StateFile, name: string): TargetState =>
-  Dict.get(state.targets, name) ?? emptyTarget
+  Dict.get(state.targets, name) ?? emptyTarget()
 
 export const updateTarget = (
   state: StateFile,
@@ -132,7 +130,7 @@ export const updateTarget = (
 export const setItem = (state: StateFile, target: string, key: string, item: ItemState): StateFile =>
   updateTarget(state, target, (t) => ({
     ...t,
-    items: Dict.setInPlace(t === emptyTarget ? Dict.empty() : t.items, key, item),
+    items: Dict.setInPlace(t.items, key, item),
   }))
 
 /** Marks tracked items as seen in a wanted list at `stamp` (pruning keeps them). */

@@ -1,28 +1,13 @@
-import { afterEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as ActiveHours from "../../src/ActiveHours.ts"
 import { Search } from "../../src/Search.ts"
-import { captureLogs, searchLayer, settings, targetFor } from "../support/harness.ts"
-import { Simulator, type SimulatorOptions } from "../support/simulator.ts"
+import { captureLogs, searchLayer, settings, simulators, targetFor } from "../support/harness.ts"
+import type { Simulator } from "../support/simulator.ts"
 
-const sims: Array<Simulator> = []
-const start = (options: SimulatorOptions) =>
-  Effect.promise(async () => {
-    const sim = await Simulator.start(options)
-    sims.push(sim)
-    return sim
-  })
-afterEach(async () => {
-  for (const sim of sims) {
-    // Gatherarr never creates or changes tags, and sends no other command.
-    expect(sim.requests.filter((r) => r.path.startsWith("/tag") && r.method !== "GET")).toEqual([])
-    for (const body of sim.commandBodies) expect(["MoviesSearch", "SeasonSearch"]).toContain(body.name)
-    await sim.close()
-  }
-  sims.length = 0
-})
+const { start } = simulators()
 
 const run = (target: ReturnType<typeof targetFor>) =>
   Effect.flatMap(Search, (search) => Effect.exit(search.run(target)))

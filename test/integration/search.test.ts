@@ -1,60 +1,36 @@
 import { join } from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import { afterEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import { ArrError } from "../../src/arr/ArrError.ts"
-import { GatherarrConfig, type TargetConfig } from "../../src/Config.ts"
+import { GatherarrConfig } from "../../src/Config.ts"
 import * as Metrics from "../../src/Metrics.ts"
 import { Search } from "../../src/Search.ts"
 import { State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
-import { ALLOWED_COMMANDS, captureLogs, searchLayer, settings, targetFor } from "../support/harness.ts"
-import { Simulator, type SimulatorOptions } from "../support/simulator.ts"
+import {
+  captureLogs,
+  failureOf,
+  runAll,
+  searchLayer,
+  settings,
+  simulators,
+  targetFor,
+} from "../support/harness.ts"
+import type { Simulator, SimulatorOptions } from "../support/simulator.ts"
 import { tempDir } from "../support/temp.ts"
 
-const sims: Array<Simulator> = []
-const start = async (options: SimulatorOptions) => {
-  const sim = await Simulator.start(options)
-  sims.push(sim)
-  return sim
-}
-afterEach(async () => {
-  for (const sim of sims) {
-    // Whatever a test did, only the two allowed search commands were ever sent.
-    for (const body of sim.commandBodies) expect(ALLOWED_COMMANDS).toContain(body.name)
-    await sim.close()
-  }
-  sims.length = 0
-})
-
-/** One run of each target, in order; returns the runs' exits. */
-const runAll = (targets: ReadonlyArray<TargetConfig>) =>
-  Effect.gen(function* () {
-    const search = yield* Search
-    const exits = []
-    for (const target of targets) {
-      const exit = yield* Effect.exit(search.run(target))
-      yield* search.recordRun(target, Exit.isSuccess(exit) ? {} : { error: String(exit.cause) })
-      exits.push(exit)
-    }
-    return exits
-  })
-
-const failureOf = <A>(exit: Exit.Exit<A, ArrError>): ArrError => {
-  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail")
-    throw new Error(`expected a failure, got ${exit._tag}`)
-  return exit.cause.error
-}
+const { start, close } = simulators()
 
 describe("Radarr", () => {
   it.live("searches monitored, available, missing movies, one MoviesSearch each, and records outcomes", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 60, grabProbability: 0.5 }))
+      const sim = yield* start({ app: "radarr", movies: 60, grabProbability: 0.5 })
       const target = targetFor(sim, "movies", { maxSearchesPerRun: 5 })
       const [exit] = yield* runAll([target])
       expect(Exit.isSuccess(exit!)).toBe(true)
@@ -93,7 +69,7 @@ describe("Radarr", () => {
 
   it.live("never repeats a movie within its cooldown; orders never-searched first, then least recently", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 40, grabProbability: 0 }))
+      const sim = yield* start({ app: "radarr", movies: 40, grabProbability: 0 })
       const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile).length
       const cooled = targetFor(sim, "movies", { maxSearchesPerRun: 3 })
       yield* runAll([cooled, cooled])
@@ -112,7 +88,7 @@ describe("Radarr", () => {
 
   it.live("skips movies in the download queue and counts skips", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 30 }))
+      const sim = yield* start({ app: "radarr", movies: 30 })
       const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile)
       for (const movie of eligible.slice(0, -1)) {
         sim.queue.push({
@@ -133,7 +109,7 @@ describe("Radarr", () => {
 
   it.live("falls back to the whole library when the wanted endpoints are missing (Radarr < 5.6)", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 20, wantedEndpoints: false }))
+      const sim = yield* start({ app: "radarr", movies: 20, wantedEndpoints: false })
       // Every wanted movie was searched recently but two, searched long ago. The apps write times
       // with and without fractional seconds, so the order is by time: as text, ".5Z" sorts before "Z".
       const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile)
@@ -152,7 +128,7 @@ describe("Radarr", () => {
 
   it.live("cutoff mode searches movies whose file is below the cutoff", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 80 }))
+      const sim = yield* start({ app: "radarr", movies: 80 })
       yield* runAll([targetFor(sim, "upgrades", { search: ["cutoff"], maxSearchesPerRun: 3 })])
       expect(sim.commandBodies.length).toBeGreaterThan(0)
       for (const body of sim.commandBodies) {
@@ -166,9 +142,7 @@ describe("Radarr", () => {
 describe("Sonarr", () => {
   it.live("a season's last search is its oldest episode's, compared as times whatever their format", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() =>
-        start({ app: "sonarr", series: 1, seasons: 2, episodes: 2, missingRatio: 1 }),
-      )
+      const sim = yield* start({ app: "sonarr", series: 1, seasons: 2, episodes: 2, missingRatio: 1 })
       sim.series[0]!.monitored = true
       for (const season of sim.series[0]!.seasons) season.monitored = season.seasonNumber > 0
       // Season 1's oldest search is 10:00:00.000, season 2's 10:00:00.200; as text, season 1's
@@ -190,7 +164,7 @@ describe("Sonarr", () => {
     "searches whole seasons (never specials), one SeasonSearch per season, grabs counted per download",
     () =>
       Effect.gen(function* () {
-        const sim = yield* Effect.promise(() => start({ app: "sonarr", series: 8, grabProbability: 1 }))
+        const sim = yield* start({ app: "sonarr", series: 8, grabProbability: 1 })
         const target = targetFor(sim, "tv", { maxSearchesPerRun: 6 })
         const before = yield* Metric.value(Metrics.forTarget(target).grabs)
         yield* runAll([target])
@@ -220,7 +194,7 @@ describe("Sonarr", () => {
 
   it.live("a season with any episode in the queue is skipped", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "sonarr", series: 3, grabProbability: 0 }))
+      const sim = yield* start({ app: "sonarr", series: 3, grabProbability: 0 })
       const target = targetFor(sim, "tv", { maxSearchesPerRun: 50 })
       yield* runAll([{ ...target, name: "probe" }])
       const seasons = sim.commandBodies.map((b) => `${b.seriesId}:${b.seasonNumber}`)
@@ -247,7 +221,7 @@ describe("Sonarr", () => {
 describe("URLs", () => {
   it.live("a URL base is kept: every request goes under it", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 20, urlBase: "/radarr" }))
+      const sim = yield* start({ app: "radarr", movies: 20, urlBase: "/radarr" })
       expect(sim.url).toMatch(/\/radarr$/)
       const [exit] = yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1 })])
       expect(Exit.isSuccess(exit!)).toBe(true)
@@ -259,15 +233,14 @@ describe("URLs", () => {
 describe("the app going away mid-run", () => {
   it.live("a search in flight is recorded, the run fails clearly, and nothing hangs", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 20, commandRunMs: 60_000 }))
+      const sim = yield* start({ app: "radarr", movies: 20, commandRunMs: 60_000 })
       const target = targetFor(sim, "movies", { maxSearchesPerRun: 3 })
       const search = yield* Search
       const fiber = yield* Effect.fork(Effect.exit(search.run(target)))
       yield* Effect.promise(async () => {
         while (sim.commands.length === 0) await new Promise((r) => setTimeout(r, 10))
       })
-      yield* Effect.promise(() => sim.close())
-      sims.splice(sims.indexOf(sim), 1)
+      yield* close(sim)
       const exit = yield* Effect.flatten(Effect.map(Effect.fromFiber(fiber), Effect.succeed))
       // The search that was sent is remembered (its outcome unknown: failed); the next POST fails the run.
       const items = Object.values((yield* (yield* State).get).targets.movies!.items)
@@ -286,12 +259,8 @@ describe("apps without per-item endpoints", () => {
     "grabs come from history/since and series from the series list when the per-item endpoints 404",
     () =>
       Effect.gen(function* () {
-        const radarr = yield* Effect.promise(() =>
-          start({ app: "radarr", movies: 30, grabProbability: 1, itemEndpoints: false }),
-        )
-        const sonarr = yield* Effect.promise(() =>
-          start({ app: "sonarr", series: 4, grabProbability: 1, itemEndpoints: false }),
-        )
+        const radarr = yield* start({ app: "radarr", movies: 30, grabProbability: 1, itemEndpoints: false })
+        const sonarr = yield* start({ app: "sonarr", series: 4, grabProbability: 1, itemEndpoints: false })
         yield* runAll([
           targetFor(radarr, "movies", { maxSearchesPerRun: 2 }),
           targetFor(sonarr, "tv", { maxSearchesPerRun: 2 }),
@@ -315,7 +284,7 @@ describe("apps without the paged queue", () => {
     "the queue comes from queue/details when /queue answers 404, and queued items are still skipped",
     () =>
       Effect.gen(function* () {
-        const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 30 }))
+        const sim = yield* start({ app: "radarr", movies: 30 })
         sim.inject({ kind: "status", status: 404, path: "/queue", times: Number.POSITIVE_INFINITY })
         const eligible = sim.movies.filter((m) => m.monitored && m.isAvailable && !m.hasFile)
         for (const movie of eligible.slice(1)) {
@@ -337,8 +306,8 @@ describe("apps without the paged queue", () => {
 describe("limits", () => {
   it.live("the hourly cap holds across targets and across a restart", () =>
     Effect.gen(function* () {
-      const radarr = yield* Effect.promise(() => start({ app: "radarr", movies: 40 }))
-      const sonarr = yield* Effect.promise(() => start({ app: "sonarr", series: 10 }))
+      const radarr = yield* start({ app: "radarr", movies: 40 })
+      const sonarr = yield* start({ app: "sonarr", series: 10 })
       const targets = [
         targetFor(radarr, "movies", { maxSearchesPerRun: 3 }),
         targetFor(sonarr, "tv", { maxSearchesPerRun: 3 }),
@@ -360,8 +329,8 @@ describe("limits", () => {
 
   it.live("never more searches in flight than GATHERARR_CONCURRENCY, across targets", () =>
     Effect.gen(function* () {
-      const a = yield* Effect.promise(() => start({ app: "radarr", movies: 30, commandRunMs: 150 }))
-      const b = yield* Effect.promise(() => start({ app: "radarr", movies: 30, commandRunMs: 150 }))
+      const a = yield* start({ app: "radarr", movies: 30, commandRunMs: 150 })
+      const b = yield* start({ app: "radarr", movies: 30, commandRunMs: 150 })
       const targets = [
         targetFor(a, "a", { maxSearchesPerRun: 4 }),
         targetFor(b, "b", { maxSearchesPerRun: 4 }),
@@ -379,7 +348,7 @@ describe("limits", () => {
   it.live("a dry run selects and logs at INFO, sends nothing, uses no budget and sets no cooldown", () => {
     const logs = captureLogs()
     return Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 30 }))
+      const sim = yield* start({ app: "radarr", movies: 30 })
       const target = targetFor(sim, "movies", { maxSearchesPerRun: 3 })
       yield* runAll([target, target])
       expect(sim.count("/command", "POST")).toBe(0)
@@ -397,9 +366,7 @@ describe("limits", () => {
   it.live("a command that never completes is recorded as timeout, at WARN", () => {
     const logs = captureLogs()
     return Effect.gen(function* () {
-      const sim = yield* Effect.promise(() =>
-        start({ app: "radarr", movies: 10, commandQueuedMs: Number.POSITIVE_INFINITY }),
-      )
+      const sim = yield* start({ app: "radarr", movies: 10, commandQueuedMs: Number.POSITIVE_INFINITY })
       yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1 })])
       const items = Object.values((yield* (yield* State).get).targets.movies!.items)
       expect(items).toMatchObject([
@@ -415,7 +382,7 @@ describe("limits", () => {
   it.live("a command that fails is recorded as failed, at WARN", () => {
     const logs = captureLogs()
     return Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr", movies: 10 }))
+      const sim = yield* start({ app: "radarr", movies: 10 })
       sim.failCommands = true
       const [exit] = yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1 })])
       expect(Exit.isSuccess(exit!)).toBe(true)
@@ -429,7 +396,7 @@ describe("limits", () => {
 describe("faults", () => {
   const oneRun = (options: SimulatorOptions, fault: Parameters<Simulator["inject"]>[0], overrides = {}) =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start(options))
+      const sim = yield* start(options)
       sim.inject(fault)
       const [exit] = yield* runAll([targetFor(sim, "movies", { maxSearchesPerRun: 1, ...overrides })])
       return { sim, exit: exit! }
@@ -478,7 +445,7 @@ describe("faults", () => {
 
   it.live("401 after a key rotation is never retried and says the key was rejected", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr" }))
+      const sim = yield* start({ app: "radarr" })
       const target = targetFor(sim, "movies", { maxSearchesPerRun: 0 })
       const [first] = yield* runAll([target])
       expect(Exit.isSuccess(first!)).toBe(true)
@@ -552,7 +519,7 @@ describe("faults", () => {
 
   it.live("a Sonarr URL configured as radarr is reported clearly", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "sonarr" }))
+      const sim = yield* start({ app: "sonarr" })
       const [exit] = yield* runAll([{ ...targetFor(sim, "movies"), type: "radarr" }])
       expect(failureOf(exit!).message).toBe(
         "movies: GET /system/status: the URL answers as Sonarr, but the target is configured as radarr",
@@ -563,9 +530,8 @@ describe("faults", () => {
 
   it.live("an unreachable app is a transport error after the retries", () =>
     Effect.gen(function* () {
-      const sim = yield* Effect.promise(() => start({ app: "radarr" }))
-      yield* Effect.promise(() => sim.close())
-      sims.splice(sims.indexOf(sim), 1)
+      const sim = yield* start({ app: "radarr" })
+      yield* close(sim)
       const [exit] = yield* runAll([targetFor(sim, "movies")])
       const error = failureOf(exit!)
       expect(error.reason).toBe("transport")
@@ -578,18 +544,14 @@ describe("faults", () => {
 describe("servers of the same API that differ from the apps", () => {
   it.live("null for absent nullable properties, as the specs allow, reads the same as leaving them out", () =>
     Effect.gen(function* () {
-      const radarr = yield* Effect.promise(() =>
-        start({
-          app: "radarr",
-          movies: 30,
-          grabProbability: 1,
-          explicitNulls: true,
-          tags: [{ id: 1, label: "4k" }],
-        }),
-      )
-      const sonarr = yield* Effect.promise(() =>
-        start({ app: "sonarr", series: 4, grabProbability: 1, explicitNulls: true }),
-      )
+      const radarr = yield* start({
+        app: "radarr",
+        movies: 30,
+        grabProbability: 1,
+        explicitNulls: true,
+        tags: [{ id: 1, label: "4k" }],
+      })
+      const sonarr = yield* start({ app: "sonarr", series: 4, grabProbability: 1, explicitNulls: true })
       // Null where the apps would say nothing: never-searched items, command messages, queue ids.
       radarr.queue.push({ id: 77, downloadId: "other", status: "downloading" })
       const exits = yield* runAll([
@@ -605,12 +567,14 @@ describe("servers of the same API that differ from the apps", () => {
 
   it.live("history asked by eventType name where a server refuses the number (400)", () =>
     Effect.gen(function* () {
-      const radarr = yield* Effect.promise(() =>
-        start({ app: "radarr", movies: 30, grabProbability: 1, eventTypeByName: true }),
-      )
-      const sonarr = yield* Effect.promise(() =>
-        start({ app: "sonarr", series: 4, grabProbability: 1, eventTypeByName: true, itemEndpoints: false }),
-      )
+      const radarr = yield* start({ app: "radarr", movies: 30, grabProbability: 1, eventTypeByName: true })
+      const sonarr = yield* start({
+        app: "sonarr",
+        series: 4,
+        grabProbability: 1,
+        eventTypeByName: true,
+        itemEndpoints: false,
+      })
       yield* runAll([
         targetFor(radarr, "movies", { maxSearchesPerRun: 1 }),
         targetFor(sonarr, "tv", { maxSearchesPerRun: 1 }),
@@ -627,12 +591,8 @@ describe("servers of the same API that differ from the apps", () => {
 
   it.live("JSON without a content type, or labelled text/plain, is judged by its body", () =>
     Effect.gen(function* () {
-      const untyped = yield* Effect.promise(() =>
-        start({ app: "radarr", movies: 30, grabProbability: 1, contentType: "" }),
-      )
-      const plain = yield* Effect.promise(() =>
-        start({ app: "sonarr", series: 4, grabProbability: 1, contentType: "text/plain" }),
-      )
+      const untyped = yield* start({ app: "radarr", movies: 30, grabProbability: 1, contentType: "" })
+      const plain = yield* start({ app: "sonarr", series: 4, grabProbability: 1, contentType: "text/plain" })
       const exits = yield* runAll([
         targetFor(untyped, "movies", { maxSearchesPerRun: 1 }),
         targetFor(plain, "tv", { maxSearchesPerRun: 1 }),

@@ -1,11 +1,15 @@
 /** Builds Gatherarr's layers against simulators, for in-process tests. */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { afterEach, expect } from "@effect/vitest"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import { ArrClient } from "../../src/arr/ArrClient.ts"
+import type { ArrError } from "../../src/arr/ArrError.ts"
 import { GatherarrConfig, type GatherarrSettings, type TargetConfig } from "../../src/Config.ts"
 import { Limits } from "../../src/Limits.ts"
 import { jsonLogger } from "../../src/Logger.ts"
@@ -13,7 +17,7 @@ import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { Search } from "../../src/Search.ts"
 import { State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
-import type { Simulator } from "./simulator.ts"
+import { Simulator, type SimulatorOptions } from "./simulator.ts"
 
 export const targetFor = (
   sim: Simulator,
@@ -51,7 +55,7 @@ export const searchLayer = (
     Layer.provideMerge(State.Default),
     Layer.provide(Layer.merge(store, GatherarrMetrics.layer)),
     Layer.provideMerge(GatherarrConfig.layerFrom(config)),
-    Layer.provide(FetchHttpClient.layer),
+    Layer.provide(NodeHttpClient.layer),
   )
 
 /** Captures log lines (JSON objects) at every level. */
@@ -68,3 +72,54 @@ export const captureLogs = () => {
 }
 
 export const ALLOWED_COMMANDS = ["MoviesSearch", "SeasonSearch"]
+
+/**
+ * Starts simulators for a test file. After each test they are closed (`close` first, to let a
+ * test stop one itself), having received only MoviesSearch and SeasonSearch commands and no change
+ * to tags, whatever the test did.
+ */
+export const simulators = () => {
+  const running = new Set<Simulator>()
+  afterEach(async () => {
+    for (const sim of running) {
+      for (const body of sim.commandBodies) expect(ALLOWED_COMMANDS).toContain(body.name)
+      expect(sim.requests.filter((r) => r.path.startsWith("/tag") && r.method !== "GET")).toEqual([])
+      await sim.close()
+    }
+    running.clear()
+  })
+  return {
+    start: (options: SimulatorOptions) =>
+      Effect.promise(async () => {
+        const sim = await Simulator.start(options)
+        running.add(sim)
+        return sim
+      }),
+    /** Stops a simulator now (the app going away). */
+    close: (sim: Simulator) =>
+      Effect.promise(async () => {
+        running.delete(sim)
+        await sim.close()
+      }),
+  }
+}
+
+/** One run of each target, in order, each recorded; returns the runs' exits. */
+export const runAll = (targets: ReadonlyArray<TargetConfig>) =>
+  Effect.gen(function* () {
+    const search = yield* Search
+    const exits = []
+    for (const target of targets) {
+      const exit = yield* Effect.exit(search.run(target))
+      yield* search.recordRun(target, Exit.isSuccess(exit) ? {} : { error: String(exit.cause) })
+      exits.push(exit)
+    }
+    return exits
+  })
+
+/** The error a run failed with. */
+export const failureOf = <A>(exit: Exit.Exit<A, ArrError>): ArrError => {
+  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail")
+    throw new Error(`expected a failure, got ${exit._tag}`)
+  return exit.cause.error
+}

@@ -64,7 +64,7 @@ const fakeSearch = (script: Script = {}) => {
           if (script.dying?.(index)) return Effect.die("boom")
           const count = outcome.error === undefined ? 0 : (failures.get(t.name) ?? 0) + 1
           failures.set(t.name, count)
-          return Effect.succeed({ ...emptyTarget, consecutiveFailures: count })
+          return Effect.succeed({ ...emptyTarget(), consecutiveFailures: count })
         }),
     }),
   )
