@@ -32,7 +32,22 @@ const segment = (key: PropertyKey) =>
       ? `.${clip(key, MAX_KEY)}`
       : `[${JSON.stringify(clip(String(key), MAX_KEY))}]`
 
-const expected = (ast: AST.AST) => clip(String(ast), MAX_EXPECTED)
+/** What a schema expects, in words: objects and arrays named, not printed field by field. */
+const describe = (ast: AST.AST): string => {
+  switch (ast._tag) {
+    case "Transformation":
+      return describe(ast.from)
+    case "TypeLiteral":
+      return "an object"
+    case "TupleType":
+      return "an array"
+    case "Union":
+      return [...new Set(ast.types.map(describe))].join(" | ")
+    default:
+      return String(ast)
+  }
+}
+const expected = (ast: AST.AST) => clip(describe(ast), MAX_EXPECTED)
 
 /** The first failure in the issue, as `path: what was wrong`. */
 export const formatIssue = (issue: ParseResult.ParseIssue): string => {
@@ -58,7 +73,11 @@ export const formatIssue = (issue: ParseResult.ParseIssue): string => {
           : (current.issues as ParseResult.ParseIssue)
         continue
       case "Missing":
-        return done(path, `is missing (expected ${clip(String(current.ast), MAX_EXPECTED)})`)
+        // The ast may be the property's signature; what is expected is its type.
+        return done(
+          path,
+          `is missing (expected ${expected("type" in current.ast ? (current.ast.type as AST.AST) : current.ast)})`,
+        )
       case "Unexpected":
         return done(path, `is unexpected, got ${preview(current.actual)}`)
       case "Forbidden":
