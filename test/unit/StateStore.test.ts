@@ -197,6 +197,34 @@ describe("file store", () => {
     }),
   )
 
+  it.effect("a state directory that exists but cannot be entered says which permission is missing", () =>
+    Effect.gen(function* () {
+      const dir = tempDir("state")
+      const denied = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs) => ({
+          ...fs,
+          stat: (path: string) =>
+            path === dir
+              ? Effect.fail(
+                  new SystemError({
+                    reason: "PermissionDenied",
+                    module: "FileSystem",
+                    method: "stat",
+                    description: "EACCES",
+                  }),
+                )
+              : fs.stat(path),
+        })),
+      ).pipe(Layer.provide(NodeFileSystem.layer))
+      const error = yield* Effect.flip(storeAt(join(dir, "state.json"), denied))
+      expect(error.message).toMatch(
+        /^GATHERARR_STATE_PATH: the directory .* cannot be reached \(permission denied\): a directory on the way lacks search \(x\) permission for uid \d+/,
+      )
+      expect(error.message).not.toContain("does not exist")
+    }),
+  )
+
   it.effect("a corrupt file is moved aside (never deleted) and a fresh state starts", () =>
     Effect.gen(function* () {
       const dir = tempDir("state")
