@@ -201,10 +201,11 @@ export const checkStatus = (context: AppContext, appName: "Radarr" | "Sonarr") =
 /**
  * `health`: no search can succeed when every indexer is failing (IndexerStatusCheck, type error)
  * or none may run automatic searches (IndexerSearchCheck; its interactive-search warning does not
- * matter to Gatherarr). A server without the endpoint (404) has nothing to say.
+ * matter to Gatherarr). The check only ever holds searches back: a server without the endpoint, or
+ * whose answer cannot be read, has nothing to say, and the run searches as it would have.
  */
 export const indexerProblem = (transport: Transport) =>
-  transport.list("/health", S.HealthEntry).pipe(
+  transport.list("/health", S.HealthEntry, { retryIf: () => false }).pipe(
     Effect.map((entries) => {
       const blocking = entries.find(
         (entry) =>
@@ -214,9 +215,13 @@ export const indexerProblem = (transport: Transport) =>
       )
       return blocking && (blocking.message ?? blocking.source ?? "").slice(0, 300)
     }),
-    Effect.catchIf(
-      (error) => error.status === 404,
-      () => Effect.succeed(undefined),
+    Effect.catchAll((error) =>
+      Effect.as(
+        Effect.logDebug("the app's health check cannot be read; searching as usual").pipe(
+          Effect.annotateLogs({ reason: error.reason, detail: error.detail }),
+        ),
+        undefined,
+      ),
     ),
   )
 
