@@ -22,7 +22,7 @@ interface Row {
   readonly queueWithEpisodes?: boolean
 }
 
-export const MATRIX: ReadonlyArray<Row> = [
+const MATRIX: ReadonlyArray<Row> = [
   { row: "Radarr 4", app: "radarr", version: "4.7.5.7809" },
   { row: "Radarr 5 before 5.6", app: "radarr", version: "5.2.6.8376" },
   { row: "Radarr 5.6 to 5.10.3", app: "radarr", version: "5.8.3.8933", sortKey: "movieMetadata.sortTitle" },
