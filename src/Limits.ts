@@ -60,4 +60,5 @@ export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
       stopping: Ref.get(stopping),
     }
   }),
+  dependencies: [State.Default],
 }) {}

@@ -188,4 +188,5 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
       }),
     }
   }),
+  dependencies: [Search.Default, Limits.Default, State.Default],
 }) {}

@@ -9,9 +9,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import * as ActiveHours from "./ActiveHours.ts"
-import type { ArrApi, Candidate, TagFilter } from "./arr/ArrApi.ts"
+import { type ArrApi, type Candidate, followCommand } from "./arr/ArrApi.ts"
 import { ArrClient } from "./arr/ArrClient.ts"
 import { ArrError } from "./arr/ArrError.ts"
 import type { Command } from "./arr/schema.ts"
@@ -19,9 +18,9 @@ import { GatherarrConfig, type TargetConfig } from "./Config.ts"
 import * as Dict from "./Dict.ts"
 import { Limits, type Sending, type Slot } from "./Limits.ts"
 import { GatherarrMetrics } from "./Metrics.ts"
-import { classify, reasonFor, select, TERMINAL } from "./Selection.ts"
+import { classify, reasonFor, select, tagFilter } from "./Selection.ts"
 import { State } from "./State.ts"
-import { type ItemResult, type ItemState, markSeen, prune, targetOf, updateTarget } from "./StateFile.ts"
+import { endRun, type ItemResult, type ItemState, markSeen, targetOf } from "./StateFile.ts"
 
 export interface RunSummary {
   readonly searched: number
@@ -42,32 +41,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
     const state = yield* State
     const limits = yield* Limits
     const allMetrics = yield* GatherarrMetrics
-
-    /** INCLUDE_TAGS and EXCLUDE_TAGS, resolved through the app's tags; an unknown label fails the run. */
-    const tagFilter = (api: ArrApi, target: TargetConfig): Effect.Effect<TagFilter, ArrError> =>
-      Effect.gen(function* () {
-        if (target.includeTags.length === 0 && target.excludeTags.length === 0) return () => true
-        const known = yield* api.tags
-        const resolve = (key: string, labels: ReadonlyArray<string>) =>
-          Effect.forEach(labels, (label) => {
-            const id = known.get(label)
-            return id !== undefined
-              ? Effect.succeed(id)
-              : Effect.fail(
-                  new ArrError({
-                    target: target.name,
-                    endpoint: "GET /tag",
-                    reason: "unknown_tag",
-                    detail: `${key}: the app has no tag ${JSON.stringify(label)} (its tags: ${[...known.keys()].join(", ").slice(0, 300) || "none"})`,
-                  }),
-                )
-          })
-        const include = yield* resolve("INCLUDE_TAGS", target.includeTags)
-        const exclude = yield* resolve("EXCLUDE_TAGS", target.excludeTags)
-        return (ids) =>
-          (include.length === 0 || ids.some((id) => include.includes(id))) &&
-          !ids.some((id) => exclude.includes(id))
-      })
+    const timing = { pollInterval: config.commandPollInterval, commandTimeout: config.commandTimeout }
 
     /** Milliseconds until the target's active hours open (0: inside them, or none set). */
     const untilActive = (target: TargetConfig) =>
@@ -76,21 +50,6 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
           ? 0
           : ActiveHours.millisUntilOpen(target.activeHours, now, config.timeZone),
       )
-
-    /** Polls the command until it ends or the command timeout passes (none: it did not end). */
-    const follow = (api: ArrApi, command: Command) =>
-      TERMINAL.has(command.status)
-        ? Effect.succeed(Option.some(command))
-        : api
-            .command(command.id)
-            .pipe(
-              Effect.repeat(
-                Schedule.passthrough(
-                  Schedule.spaced(config.commandPollInterval) as Schedule.Schedule<number, Command>,
-                ).pipe(Schedule.untilInput((c: Command) => TERMINAL.has(c.status))),
-              ),
-              Effect.timeoutOption(config.commandTimeout),
-            )
 
     const searchOne = (
       api: ArrApi,
@@ -146,7 +105,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
               command_source: source,
             }),
           )
-          const final = yield* follow(api, command).pipe(
+          const final = yield* followCommand(api, command, timing).pipe(
             Effect.catchAll((e: ArrError) => {
               error = e
               return Effect.succeed(
@@ -285,31 +244,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
       outcome: { readonly error?: string },
     ) {
       const now = yield* Clock.currentTimeMillis
-      const stamp = new Date(now).toISOString()
-      yield* state.update((s) => ({
-        ...updateTarget(s, target.name, (t) =>
-          outcome.error === undefined
-            ? prune(
-                {
-                  items: t.items,
-                  lastRunAt: stamp,
-                  lastSuccessAt: stamp,
-                  lastStatus: "success",
-                  consecutiveFailures: 0,
-                },
-                now,
-                target.cooldown,
-              )
-            : {
-                ...t,
-                lastRunAt: stamp,
-                lastStatus: "failure",
-                consecutiveFailures: t.consecutiveFailures + 1,
-                lastError: outcome.error!.slice(0, 300),
-              },
-        ),
-        totalRuns: s.totalRuns + 1,
-      }))
+      yield* state.update((s) => endRun(s, target.name, now, target.cooldown, outcome.error))
       const metrics = allMetrics.forTarget(target)
       if (outcome.error === undefined) {
         yield* Metric.increment(metrics.runSuccess)
@@ -322,4 +257,5 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
 
     return { run, recordRun }
   }),
+  dependencies: [ArrClient.Default, Limits.Default, State.Default],
 }) {}

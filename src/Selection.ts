@@ -1,17 +1,46 @@
 /**
  * Which items a run searches, and what came of a search: Gatherarr's order, the reasons it logs,
- * the skips (queue, cooldown), the paging of the wanted lists, and the classification of a finished
+ * the filters (tags, queue, cooldown), the paging of the wanted lists, and the classification of a finished
  * command. Plain functions over plain data and an `ArrApi`: no service, no state of their own.
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { ArrApi, Candidate, Queue, TagFilter } from "./arr/ArrApi.ts"
-import type { ArrError } from "./arr/ArrError.ts"
+import { ArrError } from "./arr/ArrError.ts"
 import type { Command } from "./arr/schema.ts"
 import type { TargetConfig } from "./Config.ts"
 import * as Dict from "./Dict.ts"
 import type { ItemResult, ItemState } from "./StateFile.ts"
+
+/** INCLUDE_TAGS and EXCLUDE_TAGS, resolved through the app's tags; an unknown label fails the run. */
+export const tagFilter = (
+  api: Pick<ArrApi, "tags">,
+  target: Pick<TargetConfig, "name" | "includeTags" | "excludeTags">,
+): Effect.Effect<TagFilter, ArrError> =>
+  Effect.gen(function* () {
+    if (target.includeTags.length === 0 && target.excludeTags.length === 0) return () => true
+    const known = yield* api.tags
+    const resolve = (key: string, labels: ReadonlyArray<string>) =>
+      Effect.forEach(labels, (label) => {
+        const id = known.get(label)
+        return id !== undefined
+          ? Effect.succeed(id)
+          : Effect.fail(
+              new ArrError({
+                target: target.name,
+                endpoint: "GET /tag",
+                reason: "unknown_tag",
+                detail: `${key}: the app has no tag ${JSON.stringify(label)} (its tags: ${[...known.keys()].join(", ").slice(0, 300) || "none"})`,
+              }),
+            )
+      })
+    const include = yield* resolve("INCLUDE_TAGS", target.includeTags)
+    const exclude = yield* resolve("EXCLUDE_TAGS", target.excludeTags)
+    return (ids) =>
+      (include.length === 0 || ids.some((id) => include.includes(id))) &&
+      !ids.some((id) => exclude.includes(id))
+  })
 
 /** Pages of a wanted list read in one run, at most. */
 export const MAX_PAGES = 10

@@ -133,6 +133,44 @@ export const setItem = (state: StateFile, target: string, key: string, item: Ite
     items: Dict.setInPlace(t.items, key, item),
   }))
 
+/**
+ * A run's end: its time and status, the consecutive failures, a short error after a failure; after
+ * a success the target's items are pruned. One more run in the file's lifetime.
+ */
+export const endRun = (
+  state: StateFile,
+  target: string,
+  now: number,
+  cooldown: Duration.Duration,
+  error: string | undefined,
+): StateFile => {
+  const stamp = new Date(now).toISOString()
+  return {
+    ...updateTarget(state, target, (t) =>
+      error === undefined
+        ? prune(
+            {
+              items: t.items,
+              lastRunAt: stamp,
+              lastSuccessAt: stamp,
+              lastStatus: "success",
+              consecutiveFailures: 0,
+            },
+            now,
+            cooldown,
+          )
+        : {
+            ...t,
+            lastRunAt: stamp,
+            lastStatus: "failure",
+            consecutiveFailures: t.consecutiveFailures + 1,
+            lastError: error.slice(0, 300),
+          },
+    ),
+    totalRuns: state.totalRuns + 1,
+  }
+}
+
 /** Marks tracked items as seen in a wanted list at `stamp` (pruning keeps them). */
 export const markSeen = (state: StateFile, target: string, keys: ReadonlyArray<string>, stamp: string) =>
   updateTarget(state, target, (t) => {

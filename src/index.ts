@@ -3,7 +3,6 @@
  * effects: no environment reads, no servers, no loggers.
  */
 import * as Layer from "effect/Layer"
-import { ArrClient } from "./arr/ArrClient.ts"
 import { GatherarrConfig } from "./Config.ts"
 import { Limits } from "./Limits.ts"
 import { GatherarrMetrics } from "./Metrics.ts"
@@ -36,11 +35,7 @@ export { StateLoadError, StateStore, type StateStoreShape, StateWriteError } fro
  * `StateStore`, `GatherarrMetrics` and the platform's `HttpClient`. Closing the scope stops every
  * fiber and flushes the state.
  */
-export const GatherarrCore = Scheduler.Default.pipe(
-  Layer.provideMerge(Search.Default),
-  Layer.provideMerge(Layer.merge(Limits.Default, ArrClient.Default)),
-  Layer.provideMerge(State.Default),
-)
+export const GatherarrCore = Layer.mergeAll(Scheduler.Default, Search.Default, Limits.Default, State.Default)
 
 /**
  * Gatherarr with its default ports: configuration from the ambient ConfigProvider, the state file

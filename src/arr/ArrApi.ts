@@ -446,6 +446,31 @@ export const sendCommand = (
     })
   })
 
+/** Command states after which nothing changes. */
+export const TERMINAL: ReadonlySet<string> = new Set([
+  "completed",
+  "failed",
+  "orphaned",
+  "aborted",
+  "cancelled",
+])
+
+/** Polls a command until it ends or the command timeout passes (none: it did not end). */
+export const followCommand = (
+  api: Pick<ArrApi, "command">,
+  command: S.Command,
+  timing: Timing,
+): Effect.Effect<Option.Option<S.Command>, ArrError> => {
+  const poll: Effect.Effect<S.Command, ArrError> = Effect.flatMap(api.command(command.id), (latest) =>
+    TERMINAL.has(latest.status)
+      ? Effect.succeed(latest)
+      : Effect.zipRight(Effect.sleep(timing.pollInterval), poll),
+  )
+  return TERMINAL.has(command.status)
+    ? Effect.succeed(Option.some(command))
+    : Effect.timeoutOption(poll, timing.commandTimeout)
+}
+
 /** Whether a command's `movieIds` is exactly this one movie. */
 export const isMovieSearchOf = (movieId: number) => (command: S.Command) => {
   const ids = command.body?.movieIds

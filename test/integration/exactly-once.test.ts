@@ -186,7 +186,7 @@ describe("a search the app provably never took", () => {
       const sim = yield* start({ app: "radarr", movies: 20 })
       const target = targetFor(sim, "refused", { maxSearchesPerRun: 2 })
       const config = settings([target])
-      const layer = Search.Default.pipe(
+      const layer = Search.DefaultWithoutDependencies.pipe(
         Layer.provideMerge(Layer.merge(Limits.Default, refusing)),
         Layer.provide(ArrClient.Default),
         Layer.provideMerge(State.Default),

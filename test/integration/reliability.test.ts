@@ -15,10 +15,9 @@ import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import fc from "fast-check"
-import { ArrClient, parseRetryAfter, retrySchedule } from "../../src/arr/ArrClient.ts"
+import { parseRetryAfter, retrySchedule } from "../../src/arr/ArrClient.ts"
 import { ArrError } from "../../src/arr/ArrError.ts"
 import { GatherarrConfig } from "../../src/Config.ts"
-import { Limits } from "../../src/Limits.ts"
 import * as Metrics from "../../src/Metrics.ts"
 import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { Search } from "../../src/Search.ts"
@@ -189,9 +188,7 @@ describe("hostile API responses (property-based)", () => {
               commandTimeout: Duration.millis(50),
               commandPollInterval: Duration.millis(5),
             })
-            const layer = Search.Default.pipe(
-              Layer.provideMerge(Layer.merge(Limits.Default, ArrClient.Default)),
-              Layer.provideMerge(State.Default),
+            const layer = Layer.merge(Search.Default, State.Default).pipe(
               Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),
               Layer.provide(GatherarrConfig.layerFrom(config)),
               Layer.provide(fakeApp(bodies)),

@@ -8,10 +8,8 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
-import { ArrClient } from "../../src/arr/ArrClient.ts"
 import type { ArrError } from "../../src/arr/ArrError.ts"
 import { GatherarrConfig, type GatherarrSettings, type TargetConfig } from "../../src/Config.ts"
-import { Limits } from "../../src/Limits.ts"
 import { jsonLogger } from "../../src/Logger.ts"
 import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { Search } from "../../src/Search.ts"
@@ -50,9 +48,7 @@ export const searchLayer = (
   config: GatherarrSettings,
   store: Layer.Layer<StateStore, unknown> = StateStore.layerMemory(),
 ) =>
-  Search.Default.pipe(
-    Layer.provideMerge(Layer.merge(Limits.Default, ArrClient.Default)),
-    Layer.provideMerge(State.Default),
+  Layer.merge(Search.Default, State.Default).pipe(
     Layer.provide(Layer.merge(store, GatherarrMetrics.layer)),
     Layer.provideMerge(GatherarrConfig.layerFrom(config)),
     Layer.provide(NodeHttpClient.layer),

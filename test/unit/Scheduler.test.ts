@@ -72,7 +72,7 @@ const fakeSearch = (script: Script = {}) => {
 }
 
 const schedulerLayer = (settings: GatherarrSettings, search: Layer.Layer<Search>) =>
-  Scheduler.Default.pipe(
+  Scheduler.DefaultWithoutDependencies.pipe(
     Layer.provide(search),
     Layer.provideMerge(Limits.Default),
     Layer.provideMerge(State.Default),
