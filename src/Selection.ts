@@ -44,14 +44,6 @@ export const tagFilter = (
 
 /** Pages of a wanted list read in one run, at most. */
 export const MAX_PAGES = 10
-/** Command states after which nothing changes. */
-export const TERMINAL: ReadonlySet<string> = new Set([
-  "completed",
-  "failed",
-  "orphaned",
-  "aborted",
-  "cancelled",
-])
 
 const days = (ms: number) => Math.floor(ms / 86_400_000)
 
