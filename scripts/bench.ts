@@ -314,6 +314,7 @@ const main = async () => {
   )
   out()
   let cleanBare = 0 // bare `node -e 0` in the clean environment, the library table's start-up baseline
+  const budgets: Array<string> = []
   if (only !== "state") {
     const sim = await Simulator.start({ app: "radarr", movies: 1000, missingRatio: 0.3, grabProbability: 0 })
     out(
@@ -331,6 +332,11 @@ const main = async () => {
       const platform = await floorStartup("platform", env)
       const gatherarr = await gatherarrStartup(env, sim)
       const cell = (ms: number) => `${fmt(ms, 1)} ms (${ratio(ms, bare)})`
+      if (env === CLEAN) {
+        budgets.push(
+          `start-up to healthy, Gatherarr / smallest \`@effect/platform\` server (clean): ${ratio(gatherarr, platform)} (budget 1.5x)`,
+        )
+      }
       out(
         `| ${label} | ${fmt(bare, 1)} ms | ${[server, effect, platform, gatherarr].map(cell).join(" | ")} |`,
       )
@@ -370,11 +376,21 @@ const main = async () => {
     for (let i = 0; i < RUN_REPEAT; i++) samples.push(await sampleRun(sim, 10))
     await sim.close()
     const m = (k: keyof Sample) => median(samples.map((s) => s[k]))
+    if (budgets.length < 2 && bareRss > 0) {
+      budgets.push(
+        `idle RSS, Gatherarr (${label}) / bare \`node\`: ${ratio(m("idleRss"), bareRss)} (budget 1.4x)`,
+      )
+    }
     out(
       `| ${label} | ${fmt(m("startup"))} ms (${ratio(m("startup"), cleanBare)}) | ${fmt(m("afterRunRss"), 1)} MB (${ratio(m("afterRunRss"), bareRss)}) | ${fmt(m("idleRss"), 1)} MB (${ratio(m("idleRss"), bareRss)}) | ${fmt(m("peakRss"), 1)} MB (${ratio(m("peakRss"), bareRss)}) | ${fmt(m("runWall"))} ms | ${fmt(m("runCpu"))} ms | ${fmt(m("selectionRequests"))} / ${fmt(m("selectionBytes") / 1024, 1)} KB | ${fmt(m("searchRequests"))} / ${fmt(m("searchBytes") / 1024, 1)} KB | ${fmt(m("shutdown"))} ms |`,
     )
   }
   out()
+  if (budgets.length > 0) {
+    out("Budgets:")
+    for (const line of budgets) out(`- ${line}`)
+    out()
+  }
   out("| items in state | state file size | persist one outcome p50 | p99 |")
   out("| --- | --- | --- | --- |")
   for (const items of QUICK ? [1000] : [1000, 10_000, 100_000]) {
