@@ -5,7 +5,6 @@
  * process on this host that no longer exists, or one anywhere whose lock has not been touched for
  * `STALE` (containers on one shared volume may all be PID 1, so a pid alone proves nothing).
  */
-import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
@@ -32,8 +31,12 @@ interface Holder {
   readonly token: string
 }
 
-/** A random name part, unique across processes and hosts (PID 1 in every container). */
-export const nonce = () => randomBytes(6).toString("hex")
+/**
+ * A random name part, unique across processes and hosts (PID 1 in every container). Math.random,
+ * not node:crypto: loading OpenSSL for this would cost a few MB of memory for the process's life.
+ */
+export const nonce = () =>
+  `${Math.floor(Math.random() * 2 ** 48).toString(36)}${Math.floor(Math.random() * 2 ** 48).toString(36)}`
 
 const parseHolder = (text: string): Holder | undefined => {
   try {
