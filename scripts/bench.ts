@@ -71,8 +71,8 @@ const INHERITED: Env = Object.fromEntries(
   ),
 )
 /** Rest before "idle" RSS is read, after a run and for the bare baseline alike: V8's idle memory
- * reducer (which returns unused heap pages) starts about 8 s after the last full collection. */
-const REST_MS = 12_000
+ * reducer (which returns unused heap pages) starts 8 to 20 s after the last full collection. */
+const REST_MS = 25_000
 
 // ---------------------------------------------------------------------------
 // Baselines
