@@ -30,9 +30,9 @@ const port = process.env.GATHERARR_HTTP_PORT ?? "9477"
 
 process.stderr.write(
   [
-    "Gatherarr demo",
+    `Gatherarr demo: the status page is http://127.0.0.1:${port}/`,
     `  simulated Radarr: ${radarr.url}   simulated Sonarr: ${sonarr.url}`,
-    `  metrics: http://127.0.0.1:${port}/metrics   health: http://127.0.0.1:${port}/health`,
+    `  status JSON: http://127.0.0.1:${port}/api/status   metrics: http://127.0.0.1:${port}/metrics   health: http://127.0.0.1:${port}/health`,
     `  state:   ${join(stateDir, "state.json")}`,
     "  Runs every minute, 3 searches per target per run. Ctrl-C to stop.",
     "",

@@ -68,6 +68,7 @@ const SETTINGS = {
   shutdownTimeout: global("SHUTDOWN_TIMEOUT", "8s", V.duration(Duration.seconds(1), Duration.hours(1))),
   dryRun: global("DRY_RUN", "false", V.parseBoolean),
   runOnStart: global("RUN_ON_START", "true", V.parseBoolean),
+  statusPage: global("STATUS_PAGE", "true", V.parseBoolean),
   includeTags: perTarget("INCLUDE_TAGS", "", V.tags),
   excludeTags: perTarget("EXCLUDE_TAGS", "", V.tags),
   maxQueue: perTarget("MAX_QUEUE", "off", V.maxQueue),

@@ -22,6 +22,7 @@ export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
     const state = yield* State
     const inFlight = yield* Effect.makeSemaphore(config.concurrency)
     const stopping = yield* Ref.make(false)
+    const running = yield* Ref.make(0)
 
     /** Takes one search from the hourly budget, atomically, and persists it; its time if granted. */
     const reserve = Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -52,12 +53,19 @@ export class Limits extends Effect.Service<Limits>()("gatherarr/Limits", {
             if (yield* Ref.get(stopping)) return "stopping" as const
             const at = yield* reserve
             if (at === undefined) return "hourly_cap" as const
-            if ((yield* search) === "not_sent") yield* release(at)
+            yield* Ref.update(running, (n) => n + 1)
+            const sending = yield* Effect.ensuring(
+              search,
+              Ref.update(running, (n) => n - 1),
+            )
+            if (sending === "not_sent") yield* release(at)
             return "granted" as const
           }),
         ),
       stop: Ref.set(stopping, true),
       stopping: Ref.get(stopping),
+      /** Searches holding a slot now. */
+      inFlight: Ref.get(running),
     }
   }),
   dependencies: [State.Default],

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
-import type { TargetConfig } from "./Config.ts"
+import type { SearchMode, TargetConfig } from "./Config.ts"
 
 const counter = (name: string, description: string) =>
   Metric.counter(name, { description, incremental: true })
@@ -46,6 +46,14 @@ export const indexersUnavailable = Metric.gauge("gatherarr_indexers_unavailable"
   description:
     "1 while the app reports that no indexer can search (its health check), so runs send no search; else 0.",
 })
+export const wantedItems = Metric.gauge("gatherarr_wanted_items", {
+  description:
+    "Records in the app's wanted list at the last run that read it, by mode (missing or cutoff; Radarr: movies, Sonarr: episodes).",
+})
+export const backlogSearched = Metric.gauge("gatherarr_backlog_searched_items", {
+  description:
+    "Items (movies or seasons) Gatherarr searched within the target's cooldown, at the last run's end.",
+})
 export const stateWriteFailures = counter(
   "gatherarr_state_write_failures_total",
   "State file writes that failed (the in-memory state stays authoritative; the next write retries).",
@@ -64,6 +72,8 @@ export interface TargetMetrics {
   readonly requestDuration: Metric.Metric.Histogram<number>
   readonly lastSuccess: Metric.Metric.Gauge<number>
   readonly indexersUnavailable: Metric.Metric.Gauge<number>
+  readonly wanted: Readonly<Record<SearchMode, Metric.Metric.Gauge<number>>>
+  readonly backlogSearched: Metric.Metric.Gauge<number>
 }
 
 /** The metrics of one target, with its labels applied. */
@@ -81,6 +91,11 @@ export const forTarget = (target: Pick<TargetConfig, "name" | "type">): TargetMe
     requestDuration: tag(requestDuration),
     lastSuccess: tag(lastSuccess),
     indexersUnavailable: tag(indexersUnavailable),
+    wanted: {
+      missing: tag(wantedItems).pipe(Metric.tagged("mode", "missing")),
+      cutoff: tag(wantedItems).pipe(Metric.tagged("mode", "cutoff")),
+    },
+    backlogSearched: tag(backlogSearched),
   }
 }
 
@@ -108,7 +123,7 @@ export class GatherarrMetrics extends Context.Tag("gatherarr/Metrics")<
 /** Registers every series of every target at 0, so dashboards see them from start-up. */
 export const initialize = (
   metrics: GatherarrMetricsShape,
-  targets: ReadonlyArray<Pick<TargetConfig, "name" | "type">>,
+  targets: ReadonlyArray<Pick<TargetConfig, "name" | "type" | "search">>,
 ) =>
   Effect.gen(function* () {
     yield* Metric.incrementBy(metrics.stateWriteFailures, 0)
@@ -128,5 +143,7 @@ export const initialize = (
       yield* Metric.value(m.requestDuration)
       yield* Metric.value(m.lastSuccess)
       yield* Metric.value(m.indexersUnavailable)
+      yield* Metric.value(m.backlogSearched)
+      for (const mode of target.search) yield* Metric.value(m.wanted[mode])
     }
   })

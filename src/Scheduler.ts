@@ -19,6 +19,7 @@ import { GatherarrMetrics, initialize } from "./Metrics.ts"
 import { Search } from "./Search.ts"
 import { State } from "./State.ts"
 import { targetOf } from "./StateFile.ts"
+import { Status } from "./Status.ts"
 
 /** The first retry after a failed run; it doubles per consecutive failure, up to the interval. */
 export const FAILURE_BACKOFF = Duration.seconds(30)
@@ -69,6 +70,7 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
     const limits = yield* Limits
     const state = yield* State
     const metrics = yield* GatherarrMetrics
+    const status = yield* Status
     const targets = config.targets
 
     yield* initialize(metrics, targets)
@@ -108,6 +110,7 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
           nextDelay(target.interval, after.consecutiveFailures, yield* Random.next),
           config.timeZone,
         )
+        yield* status.note(target.name, { nextRunAt: new Date(now + Duration.toMillis(delay)).toISOString() })
         const next = {
           next_run_in: Duration.format(delay),
           next_run_at: new Date(now + Duration.toMillis(delay)).toISOString(),
@@ -131,10 +134,16 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
     const running = yield* Ref.make(0)
     const loop = (target: TargetConfig) => {
       const once = Effect.zipRight(
-        Ref.update(running, (n) => n + 1),
+        Effect.zipRight(
+          Ref.update(running, (n) => n + 1),
+          status.note(target.name, { running: true }),
+        ),
         Effect.ensuring(
           runOnce(target),
-          Ref.update(running, (n) => n - 1),
+          Effect.zipRight(
+            Ref.update(running, (n) => n - 1),
+            status.note(target.name, { running: false }),
+          ),
         ),
       )
       // A run, then the delay it asked for, for ever.
@@ -188,5 +197,5 @@ export class Scheduler extends Effect.Service<Scheduler>()("gatherarr/Scheduler"
       }),
     }
   }),
-  dependencies: [Search.Default, Limits.Default, State.Default],
+  dependencies: [Search.Default, Limits.Default, State.Default, Status.Default],
 }) {}

@@ -14,13 +14,14 @@ import { type ArrApi, type Candidate, followCommand } from "./arr/ArrApi.ts"
 import { ArrClient } from "./arr/ArrClient.ts"
 import { ArrError } from "./arr/ArrError.ts"
 import type { Command } from "./arr/schema.ts"
-import { GatherarrConfig, type TargetConfig } from "./Config.ts"
+import { GatherarrConfig, type SearchMode, type TargetConfig } from "./Config.ts"
 import * as Dict from "./Dict.ts"
 import { Limits, type Sending, type Slot } from "./Limits.ts"
 import { GatherarrMetrics } from "./Metrics.ts"
 import { classify, reasonFor, select, tagFilter } from "./Selection.ts"
 import { State } from "./State.ts"
-import { endRun, type ItemResult, type ItemState, markSeen, targetOf } from "./StateFile.ts"
+import { endRun, type ItemResult, type ItemState, markSeen, searchedWithin, targetOf } from "./StateFile.ts"
+import { Status } from "./Status.ts"
 
 export interface RunSummary {
   readonly searched: number
@@ -41,6 +42,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
     const state = yield* State
     const limits = yield* Limits
     const allMetrics = yield* GatherarrMetrics
+    const status = yield* Status
     const timing = { pollInterval: config.commandPollInterval, commandTimeout: config.commandTimeout }
 
     /** Milliseconds until the target's active hours open (0: inside them, or none set). */
@@ -68,12 +70,14 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
           return attempt("granted")
         }
         if ((yield* untilActive(target)) > 0) return attempt("outside_active_hours")
-        const record = (result: ItemResult, extra: Partial<ItemState> = {}) =>
-          state.setItem(target.name, candidate.key, {
-            lastProcessedAt: new Date(sentAt).toISOString(),
-            lastResult: result,
-            ...extra,
-          })
+        const at = new Date(sentAt).toISOString()
+        const record = (result: ItemResult, extra: Partial<ItemState> = {}, grabs = 0) =>
+          state.setItem(
+            target.name,
+            candidate.key,
+            { lastProcessedAt: at, lastResult: result, ...extra },
+            { at, target: target.name, key: candidate.key, title: api.describe(candidate), result, grabs },
+          )
         let error: ArrError | undefined
         const send = Effect.gen(function* () {
           const sent = yield* Effect.either(api.search(candidate))
@@ -125,10 +129,11 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
                 })
               : undefined
           const outcome = classify(final, counted, config.commandTimeout)
-          yield* record(outcome.result, {
-            commandId: command.id,
-            ...(outcome.error ? { lastError: outcome.error } : {}),
-          })
+          yield* record(
+            outcome.result,
+            { commandId: command.id, ...(outcome.error ? { lastError: outcome.error } : {}) },
+            outcome.grabs,
+          )
           yield* Metric.incrementBy(metrics.grabs, outcome.grabs)
           const fields = {
             command_id: command.id,
@@ -165,7 +170,8 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         )
         return { searched: 0, skipped: 0 } satisfies RunSummary
       }
-      yield* api.checkStatus
+      const appVersion = yield* api.checkStatus
+      yield* status.note(target.name, { appVersion })
       const now = yield* Clock.currentTimeMillis
       const items = targetOf(yield* state.get, target.name).items
       const tags = yield* tagFilter(api, target)
@@ -176,7 +182,11 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
         )
         return { searched: 0, skipped: 0 } satisfies RunSummary
       }
-      const { picks, skips, seen } = yield* select(api, target, items, queue, tags, now)
+      const { picks, skips, seen, totals } = yield* select(api, target, items, queue, tags, now)
+      yield* status.note(target.name, { wanted: totals })
+      for (const [mode, total] of Object.entries(totals) as Array<[SearchMode, number]>) {
+        yield* Metric.set(metrics.wanted[mode], total)
+      }
       for (const skip of skips) {
         yield* Effect.logDebug(`skipped: ${skip.why}`).pipe(
           Effect.annotateLogs(skip.candidate ? api.logFields(skip.candidate) : { id: skip.id ?? "" }),
@@ -193,6 +203,7 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
       if (picks.length > 0 && !config.dryRun) {
         const problem = yield* api.indexerProblem
         yield* Metric.set(metrics.indexersUnavailable, problem === undefined ? 0 : 1)
+        yield* status.note(target.name, { indexersUnavailable: problem !== undefined })
         if (problem !== undefined) {
           return yield* new ArrError({
             target: target.name,
@@ -245,17 +256,21 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
     ) {
       const now = yield* Clock.currentTimeMillis
       yield* state.update((s) => endRun(s, target.name, now, target.cooldown, outcome.error))
+      const after = targetOf(yield* state.get, target.name)
+      const searchedWithinCooldown = searchedWithin(after, target.cooldown, now)
+      yield* status.note(target.name, { searchedWithinCooldown })
       const metrics = allMetrics.forTarget(target)
+      yield* Metric.set(metrics.backlogSearched, searchedWithinCooldown)
       if (outcome.error === undefined) {
         yield* Metric.increment(metrics.runSuccess)
         yield* Metric.set(metrics.lastSuccess, Math.floor(now / 1000))
       } else {
         yield* Metric.increment(metrics.runFailure)
       }
-      return targetOf(yield* state.get, target.name)
+      return after
     })
 
     return { run, recordRun }
   }),
-  dependencies: [ArrClient.Default, Limits.Default, State.Default],
+  dependencies: [ArrClient.Default, Limits.Default, State.Default, Status.Default],
 }) {}

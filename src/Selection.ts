@@ -9,7 +9,7 @@ import * as Option from "effect/Option"
 import type { ArrApi, Candidate, Queue, TagFilter } from "./arr/ArrApi.ts"
 import { ArrError } from "./arr/ArrError.ts"
 import type { Command } from "./arr/schema.ts"
-import type { TargetConfig } from "./Config.ts"
+import type { SearchMode, TargetConfig } from "./Config.ts"
 import * as Dict from "./Dict.ts"
 import type { ItemResult, ItemState } from "./StateFile.ts"
 
@@ -98,6 +98,8 @@ export interface Selection {
   readonly skips: ReadonlyArray<Skip>
   /** Keys of every wanted item read, picked or not. */
   readonly seen: ReadonlyArray<string>
+  /** The records each wanted list read holds in all (from its first page). */
+  readonly totals: Partial<Record<SearchMode, number>>
 }
 
 /**
@@ -119,6 +121,7 @@ export const select = (
     const seen = new Set<string>()
     const skips: Array<Skip> = []
     const sources = target.search.map((mode) => ({ mode, page: 1, done: needed === 0 }))
+    const totals: Partial<Record<SearchMode, number>> = {}
     const pending: Array<Candidate> = []
     let fresh = 0 // pending candidates never searched by Gatherarr
 
@@ -126,6 +129,7 @@ export const select = (
       const source = sources.find((s) => !s.done)
       if (!source) return false
       const result = yield* api.wanted(source.mode, source.page, pageSize, now)
+      if (source.page === 1) totals[source.mode] = result.total
       source.page++
       source.done = result.last || source.page > MAX_PAGES
       for (const id of result.invalid) skips.push({ why: "its id is not a positive whole number", id })
@@ -157,7 +161,7 @@ export const select = (
         else if (yield* api.eligible(candidate, tags)) picks.push(candidate)
       }
     }
-    return { picks, skips, seen: [...seen] }
+    return { picks, skips, seen: [...seen], totals }
   })
 
 export interface Outcome {

@@ -9,7 +9,15 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { GatherarrMetrics } from "./Metrics.ts"
-import { empty, type ItemState, type Patch, type StateFile, setItem } from "./StateFile.ts"
+import {
+  empty,
+  type ItemState,
+  noteRecent,
+  type Patch,
+  type RecentSearch,
+  type StateFile,
+  setItem,
+} from "./StateFile.ts"
 import { StateStore } from "./StateStore.ts"
 
 /** A failed write is logged and counted; the next change writes again. */
@@ -64,11 +72,14 @@ export class State extends Effect.Service<State>()("gatherarr/State", {
           }),
           ([a, patch]) => Effect.as(persist(patch), a),
         ),
-      /** Sets one item and persists just that change. */
-      setItem: (target: string, key: string, item: ItemState) =>
+      /** Sets one item (and notes it among the latest searches) and persists just that change. */
+      setItem: (target: string, key: string, item: ItemState, recent?: RecentSearch) =>
         Effect.zipRight(
-          Ref.update(ref, (s) => setItem(s, target, key, item)),
-          persist({ item: { target, key, item } }),
+          Ref.update(ref, (s) => {
+            const next = setItem(s, target, key, item)
+            return recent ? noteRecent(next, recent) : next
+          }),
+          persist({ item: { target, key, item }, recent }),
         ),
       /** Whether the last write failed (the next change retries it). */
       dirty: Ref.get(dirty),

@@ -38,6 +38,21 @@ export const TargetState = Schema.Struct({
 })
 export type TargetState = typeof TargetState.Type
 
+/** One of the latest searches, for the status page: what was searched, when, and what came of it. */
+export const RecentSearch = Schema.Struct({
+  at: Schema.String,
+  target: Schema.String,
+  key: Schema.String,
+  /** The item's title as the app names it (a movie and its year, a series and its season). */
+  title: Schema.String,
+  result: ItemResult,
+  grabs: Schema.Number,
+})
+export type RecentSearch = typeof RecentSearch.Type
+
+/** How many of the latest searches the state keeps. */
+export const RECENT_SEARCHES = 50
+
 export const StateFile = Schema.Struct({
   version: Schema.Literal(CURRENT_VERSION),
   /** When the current process started. */
@@ -46,6 +61,11 @@ export const StateFile = Schema.Struct({
   /** Times of the searches sent in the last hour: the rolling hourly cap survives restarts. */
   searches: Schema.Array(Schema.String),
   targets: Schema.Record({ key: Schema.String, value: TargetState }),
+  /**
+   * The latest searches across targets, newest last, at most RECENT_SEARCHES. Optional: files
+   * written before it load with none, and older Gatherarrs read files that have it.
+   */
+  recent: Schema.optionalWith(Schema.Array(RecentSearch), { default: () => [] }),
 })
 export type StateFile = typeof StateFile.Type
 
@@ -55,6 +75,7 @@ export const empty = (now: number): StateFile => ({
   totalRuns: 0,
   searches: [],
   targets: Dict.empty(),
+  recent: [],
 })
 
 export type DecodeResult =
@@ -181,16 +202,31 @@ export const markSeen = (state: StateFile, target: string, keys: ReadonlyArray<s
     return seen.length === 0 ? t : { ...t, items: Dict.fromEntries([...Object.entries(t.items), ...seen]) }
   })
 
+/**
+ * Records a search among the latest: a search already there (same target, item and time) is
+ * updated in place, a new one is appended; only the newest RECENT_SEARCHES are kept.
+ */
+export const noteRecent = (state: StateFile, search: RecentSearch): StateFile => {
+  const same = (r: RecentSearch) => r.target === search.target && r.key === search.key && r.at === search.at
+  const recent = state.recent.some(same)
+    ? state.recent.map((r) => (same(r) ? search : r))
+    : [...state.recent, search].slice(-RECENT_SEARCHES)
+  return { ...state, recent }
+}
+
 /** A change small enough to be persisted on its own (a store may journal it instead of rewriting). */
 export interface Patch {
   /** The searches of the last hour, after the change. */
   readonly searches?: ReadonlyArray<string> | undefined
   readonly item?: { readonly target: string; readonly key: string; readonly item: ItemState } | undefined
+  /** A search to note among the latest. */
+  readonly recent?: RecentSearch | undefined
 }
 
 const PatchSchema = Schema.Struct({
   searches: Schema.optional(Schema.Array(Schema.String)),
   item: Schema.optional(Schema.Struct({ target: Schema.String, key: Schema.String, item: ItemState })),
+  recent: Schema.optional(RecentSearch),
 })
 const decodePatchJson = Schema.decodeUnknownOption(Schema.parseJson(PatchSchema))
 
@@ -202,12 +238,21 @@ export const applyPatch = (state: StateFile, patch: Patch): StateFile => {
   const merged = patch.searches
     ? { ...state, searches: [...new Set([...state.searches, ...patch.searches])].sort() }
     : state
-  return patch.item ? setItem(merged, patch.item.target, patch.item.key, patch.item.item) : merged
+  const withItem = patch.item ? setItem(merged, patch.item.target, patch.item.key, patch.item.item) : merged
+  return patch.recent ? noteRecent(withItem, patch.recent) : withItem
 }
 
 /** How many items the state holds, over all targets. */
 export const itemCount = (state: StateFile): number =>
   Object.values(state.targets).reduce((n, t) => n + Object.keys(t.items).length, 0)
+
+/** How many of the target's items Gatherarr searched within the cooldown before `now`. */
+export const searchedWithin = (target: TargetState, cooldown: Duration.Duration, now: number): number => {
+  const horizon = now - Duration.toMillis(cooldown)
+  let count = 0
+  for (const item of Object.values(target.items)) if (Date.parse(item.lastProcessedAt) > horizon) count++
+  return count
+}
 
 /** The searches that count against the hourly cap at `now`. */
 export const recentSearches = (state: StateFile, now: number): ReadonlyArray<string> =>

@@ -10,6 +10,7 @@ import { Scheduler } from "./Scheduler.ts"
 import { Search } from "./Search.ts"
 import { State } from "./State.ts"
 import { StateStore } from "./StateStore.ts"
+import { Status } from "./Status.ts"
 
 export { ArrClient } from "./arr/ArrClient.ts"
 export { ArrError } from "./arr/ArrError.ts"
@@ -29,13 +30,20 @@ export { Search } from "./Search.ts"
 export { State } from "./State.ts"
 export type { StateFile } from "./StateFile.ts"
 export { StateLoadError, StateStore, type StateStoreShape, StateWriteError } from "./StateStore.ts"
+export { Status, type StatusJson, type TargetStatus } from "./Status.ts"
 
 /**
  * Gatherarr's scheduler and services, with the ports left open: provide `GatherarrConfig`, a
  * `StateStore`, `GatherarrMetrics` and the platform's `HttpClient`. Closing the scope stops every
  * fiber and flushes the state.
  */
-export const GatherarrCore = Layer.mergeAll(Scheduler.Default, Search.Default, Limits.Default, State.Default)
+export const GatherarrCore = Layer.mergeAll(
+  Scheduler.Default,
+  Search.Default,
+  Limits.Default,
+  State.Default,
+  Status.Default,
+)
 
 /**
  * Gatherarr with its default ports: configuration from the ambient ConfigProvider, the state file

@@ -118,6 +118,8 @@ export interface WantedPage {
   readonly invalid: ReadonlyArray<string>
   /** No further page. */
   readonly last: boolean
+  /** How many records the whole list holds (its `totalRecords`; episodes for Sonarr). */
+  readonly total: number
 }
 
 export interface Queue {
@@ -134,8 +136,8 @@ export interface Sent {
 
 export interface ArrApi {
   readonly transport: Transport
-  /** Confirms the URL points at the configured kind of app, and learns its version. */
-  readonly checkStatus: Effect.Effect<void, ArrError>
+  /** Confirms the URL points at the configured kind of app, and learns its version (returned). */
+  readonly checkStatus: Effect.Effect<string | undefined, ArrError>
   /** The app's own word when no indexer can search (its health check), else none. */
   readonly indexerProblem: Effect.Effect<string | undefined, ArrError>
   /** One page of a wanted list, as candidates: monitored, released (past the grace), not specials unless asked. */
@@ -157,6 +159,8 @@ export interface ArrApi {
   readonly grabs: (candidate: Candidate, since: Date) => Effect.Effect<number, ArrError>
   /** Log fields naming the item. */
   readonly logFields: (candidate: Candidate) => Record<string, number>
+  /** The item's title, as well as the app has named it so far (Sonarr: the series' title once read). */
+  readonly describe: (candidate: Candidate) => string
 }
 
 /** What an app's API is built from. */
@@ -186,7 +190,7 @@ export const checkStatus = (context: AppContext, appName: "Radarr" | "Sonarr") =
       context.profile.setVersion(status.version)
       // A server that does not say which app it is gets the benefit of the doubt.
       return status.appName === undefined || status.appName.toLowerCase() === appName.toLowerCase()
-        ? Effect.void
+        ? Effect.succeed(status.version?.slice(0, 40))
         : Effect.fail(
             fail(
               context.transport,

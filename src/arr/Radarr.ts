@@ -63,10 +63,11 @@ export const radarr = (context: AppContext): ArrApi => {
     return dates.length === 0 || Math.min(...dates) + grace <= now
   }
 
-  const page = (records: ReadonlyArray<S.Movie>, now: number, last: boolean) => ({
+  const page = (records: ReadonlyArray<S.Movie>, now: number, last: boolean, total: number) => ({
     candidates: records.filter((m) => S.isId(m.id) && released(now)(m)).map(toCandidate),
     invalid: records.filter((m) => !S.isId(m.id)).map((m) => shownId(m.id)),
     last,
+    total,
   })
 
   // The whole library, once per run (Search orders candidates by last search time itself).
@@ -81,11 +82,8 @@ export const radarr = (context: AppContext): ArrApi => {
         mode === "missing"
           ? (m: S.Movie) => !m.hasFile && (m.movieFileId ?? 0) === 0
           : (m: S.Movie) => m.movieFile?.qualityCutoffNotMet === true
-      return page(
-        movies.filter((m) => !S.isId(m.id) || wanted(m)),
-        now,
-        true,
-      )
+      const listed = movies.filter((m) => !S.isId(m.id) || wanted(m))
+      return page(listed, now, true, listed.filter((m) => m.monitored).length)
     })
 
   return {
@@ -96,7 +94,9 @@ export const radarr = (context: AppContext): ArrApi => {
       !profile.atLeast(5, 6) || profile.lacks.has(WANTED)
         ? fromLibrary(mode, now)
         : wantedPage(context, mode, pageNumber, pageSize, sortKeys(context), S.Movie).pipe(
-            Effect.map((result) => page(result.records, now, isLast(result, pageNumber, pageSize))),
+            Effect.map((result) =>
+              page(result.records, now, isLast(result, pageNumber, pageSize), result.totalRecords),
+            ),
             Effect.catchIf(
               (error) => error.status === 404,
               () =>
@@ -115,5 +115,6 @@ export const radarr = (context: AppContext): ArrApi => {
     grabs: (c, since) =>
       grabs(context, ["/history/movie", { movieId: c.movieId! }], since, (r) => r.movieId === c.movieId),
     logFields: (c) => ({ movie_id: c.movieId! }),
+    describe: (c) => c.title,
   }
 }

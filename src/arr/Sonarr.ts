@@ -111,7 +111,12 @@ export const sonarr = (context: AppContext): ArrApi => {
               ...(oldest ? { appLastSearch: oldest } : {}),
             })
           }
-          return { candidates: [...seasons.values()], invalid, last: isLast(result, page, pageSize) }
+          return {
+            candidates: [...seasons.values()],
+            invalid,
+            last: isLast(result, page, pageSize),
+            total: result.totalRecords,
+          }
         }),
       ),
     eligible: (c, filter) =>
@@ -144,5 +149,9 @@ export const sonarr = (context: AppContext): ArrApi => {
         { includeEpisode: true },
       ),
     logFields: (c) => ({ series_id: c.seriesId!, season_number: c.seasonNumber! }),
+    describe: (c) => {
+      const title = series.get(c.seriesId!)?.title
+      return title ? `${title.slice(0, 200)} season ${c.seasonNumber}` : c.title
+    },
   }
 }

@@ -87,6 +87,8 @@ describe("GatherarrLayer", () => {
             requestDuration: home(m.requestDuration),
             lastSuccess: home(m.lastSuccess),
             indexersUnavailable: home(m.indexersUnavailable),
+            wanted: { missing: home(m.wanted.missing), cutoff: home(m.wanted.cutoff) },
+            backlogSearched: home(m.backlogSearched),
           }
         },
         stateWriteFailures: Metrics.stateWriteFailures.pipe(Metric.tagged("instance", "home")),

@@ -19,6 +19,7 @@ import { GatherarrMetrics } from "../../src/Metrics.ts"
 import { Search } from "../../src/Search.ts"
 import { State } from "../../src/State.ts"
 import { StateStore } from "../../src/StateStore.ts"
+import { Status } from "../../src/Status.ts"
 import {
   captureLogs,
   failureOf,
@@ -188,7 +189,7 @@ describe("a search the app provably never took", () => {
       const config = settings([target])
       const layer = Search.DefaultWithoutDependencies.pipe(
         Layer.provideMerge(Layer.merge(Limits.Default, refusing)),
-        Layer.provide(ArrClient.Default),
+        Layer.provide(Layer.merge(ArrClient.Default, Status.Default)),
         Layer.provideMerge(State.Default),
         Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),
         Layer.provideMerge(GatherarrConfig.layerFrom(config)),

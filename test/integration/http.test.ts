@@ -107,7 +107,8 @@ describe("HTTP server", () => {
   })
 
   it.each([
-    ["GET", "/"],
+    ["POST", "/"],
+    ["GET", "/api/status/x"],
     ["GET", "/metrics/x"],
     ["GET", "/api/v3/system/status"],
     ["POST", "/metrics"],

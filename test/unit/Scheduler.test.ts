@@ -18,6 +18,7 @@ import { Search } from "../../src/Search.ts"
 import { State } from "../../src/State.ts"
 import { emptyTarget } from "../../src/StateFile.ts"
 import { StateStore } from "../../src/StateStore.ts"
+import { Status } from "../../src/Status.ts"
 
 const target = (name: string, interval = Duration.hours(1)): TargetConfig =>
   GatherarrConfig.target({ name, type: "radarr", url: "http://unused", apiKey: Redacted.make("k"), interval })
@@ -73,7 +74,7 @@ const fakeSearch = (script: Script = {}) => {
 
 const schedulerLayer = (settings: GatherarrSettings, search: Layer.Layer<Search>) =>
   Scheduler.DefaultWithoutDependencies.pipe(
-    Layer.provide(search),
+    Layer.provide(Layer.merge(search, Status.Default)),
     Layer.provideMerge(Limits.Default),
     Layer.provideMerge(State.Default),
     Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),

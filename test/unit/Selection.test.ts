@@ -39,6 +39,7 @@ const fakeApp = (
           candidates: all.slice((page - 1) * pageSize, page * pageSize),
           invalid: [],
           last: page * pageSize >= all.length,
+          total: all.length,
         }
       }),
     eligible: (candidate, tags) => Effect.succeed(eligible(candidate) && tags(candidate.tags ?? [])),

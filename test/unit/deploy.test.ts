@@ -15,7 +15,9 @@ const metricsIn = (expr: string) =>
 
 const defined = Effect.provide(
   Effect.gen(function* () {
-    yield* Metrics.initialize(yield* Metrics.GatherarrMetrics, [{ name: "probe", type: "radarr" }])
+    yield* Metrics.initialize(yield* Metrics.GatherarrMetrics, [
+      { name: "probe", type: "radarr", search: ["missing", "cutoff"] },
+    ])
     return new Set((yield* Metric.snapshot).map((pair) => pair.metricKey.name))
   }),
   Metrics.GatherarrMetrics.layer,
