@@ -45,13 +45,15 @@ if (writeCache !== -1) {
   process.on("exit", () => writeFileSync(cache, script.createCachedData()))
 }
 
+// Memory before peak speed, set once the code cache is read (V8 checks a cache against the flags it
+// was made with, so they must not change before it is read; the warm-up run leaves them alone) and
+// before the bundle runs (its start-up is hot enough for TurboFan: about 3 MB of the node binary's
+// compiler would be paged in for good). The young generation keeps the size it has instead of
+// growing (about -4 MB resident), and TurboFan is off: Gatherarr's JavaScript is glue around native
+// JSON, HTTP and file work, and optimising it costs more memory (about -7 MB resident) and CPU than
+// it saves in runs this short. Sparkplug, the cheap baseline compiler, stays. Measured in
+// BENCHMARKS.md.
+if (writeCache === -1) setFlagsFromString("--semi-space-growth-factor=1 --no-turbofan")
+
 const module = { exports: {} }
 script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, here, launch)
-
-// Memory before peak speed, set once the bundle is loaded (V8 checks a code cache against the flags
-// it was made with, so they must not change before it is read; the warm-up run leaves them alone).
-// The young generation keeps the size it has instead of growing (about -4 MB resident), and
-// TurboFan is off: Gatherarr's JavaScript is glue around native JSON, HTTP and file work, and
-// optimising it costs more memory (about -7 MB resident) and CPU than it saves in runs this short.
-// Sparkplug, the cheap baseline compiler, stays. Measured in BENCHMARKS.md.
-if (writeCache === -1) setFlagsFromString("--semi-space-growth-factor=1 --no-turbofan")
