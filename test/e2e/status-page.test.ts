@@ -1,3 +1,4 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's innerText is the text a user sees, not the DOM API
 /**
  * The status page in a real browser: the daemon (dist/main.js) against the simulator, `/` opened in
  * headless Chromium, what it shows checked against `/api/status`, a screenshot saved under

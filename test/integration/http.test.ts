@@ -1,24 +1,12 @@
-import { createServer } from "node:http"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as PlatformHttpServer from "@effect/platform/HttpServer"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
-import { GatherarrConfig } from "../../src/Config.ts"
-import * as HttpServer from "../../src/HttpServer.ts"
-import { GatherarrCore, GatherarrMetrics } from "../../src/index.ts"
-import * as Prometheus from "../../src/Prometheus.ts"
-import { StateStore } from "../../src/StateStore.ts"
 import { settings, targetFor } from "../support/harness.ts"
 import { Simulator } from "../support/simulator.ts"
+import { serveStandalone } from "../support/standalone.ts"
 
 /** The standalone composition (as in main.ts), on an ephemeral port, in this process. */
 let radarr: Simulator
 let sonarr: Simulator
-let scope: Scope.CloseableScope
+let stop: () => Promise<void>
 let base: string
 
 beforeAll(async () => {
@@ -28,22 +16,13 @@ beforeAll(async () => {
     targetFor(radarr, "movies", { maxSearchesPerRun: 2 }),
     targetFor(sonarr, "tv", { maxSearchesPerRun: 2 }),
   ])
-  const app = HttpServer.layer.pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
-    Layer.provideMerge(GatherarrCore),
-    Layer.provide(Prometheus.layer),
-    Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),
-    Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(config), FetchHttpClient.layer)),
-  )
-  scope = Effect.runSync(Scope.make())
-  const context = await Effect.runPromise(Layer.buildWithScope(app, scope))
-  const server = context.unsafeMap.get(PlatformHttpServer.HttpServer.key) as PlatformHttpServer.HttpServer
-  const address = server.address as PlatformHttpServer.TcpAddress
-  base = `http://127.0.0.1:${address.port}`
+  const served = await serveStandalone(config)
+  base = served.base
+  stop = served.stop
 })
 
 afterAll(async () => {
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await stop()
   await radarr.close()
   await sonarr.close()
 })

@@ -2,24 +2,14 @@
  * The read-only status: `GET /` (HTML) and `GET /api/status` (JSON), from what runs already read.
  * In process, on an ephemeral port, against the simulator.
  */
-import { createServer } from "node:http"
-import * as PlatformHttpServer from "@effect/platform/HttpServer"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
 import { afterEach, describe, expect, it } from "vitest"
-import { GatherarrConfig, type GatherarrSettings } from "../../src/Config.ts"
-import * as HttpServer from "../../src/HttpServer.ts"
-import { GatherarrCore, GatherarrMetrics, type StatusJson } from "../../src/index.ts"
-import * as Prometheus from "../../src/Prometheus.ts"
-import { StateStore } from "../../src/StateStore.ts"
+import type { GatherarrSettings } from "../../src/Config.ts"
+import type { StatusJson } from "../../src/index.ts"
 import { escapeHtml } from "../../src/StatusPage.ts"
 import { VERSION } from "../../src/version.ts"
 import { settings, targetFor } from "../support/harness.ts"
 import { Simulator } from "../support/simulator.ts"
+import { serveStandalone } from "../support/standalone.ts"
 
 const HOSTILE = `<script>alert("x")</script> & 'quoted' <img src=x onerror=alert(1)>`
 const KEY = "st4tus-KEY-0b9d2c"
@@ -29,20 +19,11 @@ afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop()
 })
 
-/** The standalone composition with `settings`, serving on an ephemeral port; its base URL. */
+/** Gatherarr with `config`, serving on an ephemeral port until the test ends; its base URL. */
 const serve = async (config: GatherarrSettings) => {
-  const app = HttpServer.layer.pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
-    Layer.provideMerge(GatherarrCore),
-    Layer.provide(Prometheus.layer),
-    Layer.provide(Layer.merge(StateStore.layerMemory(), GatherarrMetrics.layer)),
-    Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(config), NodeHttpClient.layer)),
-  )
-  const scope = Effect.runSync(Scope.make())
-  stops.push(() => Effect.runPromise(Scope.close(scope, Exit.void)))
-  const context = await Effect.runPromise(Layer.buildWithScope(app, scope))
-  const server = context.unsafeMap.get(PlatformHttpServer.HttpServer.key) as PlatformHttpServer.HttpServer
-  return `http://127.0.0.1:${(server.address as PlatformHttpServer.TcpAddress).port}`
+  const { base, stop } = await serveStandalone(config)
+  stops.push(stop)
+  return base
 }
 
 const sims = async () => {
