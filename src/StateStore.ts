@@ -133,7 +133,7 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
       Effect.mapError((error) => {
         const missing = missingPermission(dirInfo.right)
         return new StateLoadError({
-          message: `GATHERARR_STATE_PATH: the directory ${dir} is not writable (${systemReason(error)}) by uid ${uid}${missing ? ` (it lacks ${missing})` : ""}; ${fix}`,
+          message: `GATHERARR_STATE_PATH: the directory ${dir} is not writable (${systemReason(error)}${missing ? `: it lacks ${missing}` : ""}) by uid ${uid}; ${fix}`,
         })
       }),
     )
