@@ -137,18 +137,23 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
         })
       }),
     )
-    // Leftover temp files from a crash.
-    const leftovers = (yield* fs
-      .readDirectory(dir)
-      .pipe(Effect.orElseSucceed(() => [] as Array<string>))).filter((name) =>
-      name.startsWith(`${base}.tmp-`),
-    )
-    for (const name of leftovers) {
-      yield* fs.remove(path.join(dir, name)).pipe(Effect.ignore)
-    }
-    if (leftovers.length > 0) {
-      yield* Effect.logDebug("removed leftover temp files").pipe(Effect.annotateLogs({ files: leftovers }))
-    }
+    /**
+     * Removes the temp files a crash left. Only once the file is ours (its lock held): the temp
+     * files of a Gatherarr that is running are not leftovers.
+     */
+    const removeLeftovers = Effect.gen(function* () {
+      const leftovers = (yield* fs
+        .readDirectory(dir)
+        .pipe(Effect.orElseSucceed(() => [] as Array<string>))).filter((name) =>
+        name.startsWith(`${base}.tmp-`),
+      )
+      for (const name of leftovers) {
+        yield* fs.remove(path.join(dir, name)).pipe(Effect.ignore)
+      }
+      if (leftovers.length > 0) {
+        yield* Effect.logDebug("removed leftover temp files").pipe(Effect.annotateLogs({ files: leftovers }))
+      }
+    })
 
     const quarantine = (reason: string) =>
       Effect.gen(function* () {
@@ -300,7 +305,10 @@ export const makeFileStore = (statePath: string, options: FileStoreOptions = {})
     const saveChange = (state: StateFile, patch: Patch) =>
       journaled < compactAfter && itemsWritten >= journalFrom ? append(patch) : save(state)
 
-    return { file, load, save, saveChange } satisfies StateStoreShape & { readonly file: string }
+    return { file, removeLeftovers, load, save, saveChange } satisfies StateStoreShape & {
+      readonly file: string
+      readonly removeLeftovers: Effect.Effect<void>
+    }
   })
 
 export class StateStore extends Context.Tag("gatherarr/StateStore")<StateStore, StateStoreShape>() {
@@ -320,6 +328,7 @@ export class StateStore extends Context.Tag("gatherarr/StateStore")<StateStore, 
       yield* holdLock(store.file).pipe(
         Effect.mapError((error) => new StateLoadError({ message: error.message })),
       )
+      yield* store.removeLeftovers
       return store
     }),
   )

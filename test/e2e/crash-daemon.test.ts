@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decode } from "../../src/StateFile.ts"
-import { cleanupList, daemonEnv } from "../support/process.ts"
+import { cleanupList, daemonEnv, waitForStatus } from "../support/process.ts"
 import { Simulator } from "../support/simulator.ts"
 
 const cleanup = cleanupList()
@@ -26,7 +26,7 @@ describe("crash consistency of the daemon", () => {
       () => radarr.close(),
       () => sonarr.close(),
     )
-    const { env, dir } = await daemonEnv(radarr, sonarr, {
+    const { env, dir, base } = await daemonEnv(radarr, sonarr, {
       GATHERARR_MAX_SEARCHES_PER_RUN: "50",
       GATHERARR_MAX_SEARCHES_PER_HOUR: "10000",
       GATHERARR_CONCURRENCY: "4",
@@ -35,7 +35,11 @@ describe("crash consistency of the daemon", () => {
     const sent = new Set<string>()
     for (let i = 0; i < 12; i++) {
       const gatherarr = cleanup.launch(env)
-      await new Promise((r) => setTimeout(r, 250 + Math.random() * 700))
+      // Kills land in start-up (i % 4 = 0), in a run once the daemon is up (2), and just after a
+      // search was sent (1, 3): points a loaded machine's slow start-up cannot move out of reach.
+      if (i % 4 === 2) await waitForStatus(`${base}/health`, 200, 30_000)
+      if (i % 2 === 1) await gatherarr.waitFor((l) => l.message === "search command sent", 30_000)
+      await new Promise((r) => setTimeout(r, (i % 2 === 1 ? 0 : 250) + Math.random() * 700))
       gatherarr.child.kill("SIGKILL")
       await gatherarr.exited
       for (const line of gatherarr.logs().filter((l) => l.message === "search command sent")) {
@@ -57,5 +61,5 @@ describe("crash consistency of the daemon", () => {
         expect(recorded.has(key), `${key} was logged as sent but is not in the state`).toBe(true)
     }
     expect(sent.size).toBeGreaterThan(5)
-  }, 60_000)
+  }, 120_000)
 })

@@ -16,6 +16,8 @@ const [path = "state.json", first = "1", mode = "plain"] = process.argv.slice(2)
 const program = Effect.gen(function* () {
   const journal = mode === "journal"
   const store = yield* makeFileStore(path, journal ? { journalFrom: 0, compactAfter: 25 } : {})
+  // The only writer of this file, as if it held the lock.
+  yield* store.removeLeftovers
   let state = empty(Date.now())
   for (let n = Number(first); ; n++) {
     const key = `movie:${n}`

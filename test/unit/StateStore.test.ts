@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { join } from "node:path"
 import { SystemError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -78,6 +79,14 @@ const recordingFs = (steps: Array<string>, failAt?: Step) =>
       })
     }),
   ).pipe(Layer.provide(NodeFileSystem.layer))
+
+/** StateStore.layer on the file, as the daemon builds it: lock first. */
+const fileLayer = (path: string) =>
+  StateStore.layer.pipe(
+    Layer.provide(
+      Layer.mergeAll(GatherarrConfig.layerTest({ statePath: path }), NodeFileSystem.layer, NodePath.layer),
+    ),
+  )
 
 const storeAt = (path: string, fs: Layer.Layer<FileSystem.FileSystem> = NodeFileSystem.layer) =>
   makeFileStore(path).pipe(Effect.provide(Layer.merge(fs, NodePath.layer)))
@@ -263,13 +272,33 @@ describe("file store", () => {
     }),
   )
 
-  it.effect("leftover temp files from a crash are removed at start", () =>
+  it.effect("leftover temp files from a crash are removed at start, once the lock is held", () =>
     Effect.gen(function* () {
       const dir = tempDir("state")
       writeFileSync(join(dir, "state.json.tmp-123-4"), "half")
       writeFileSync(join(dir, "other.txt"), "keep")
-      yield* storeAt(join(dir, "state.json"))
+      yield* Effect.scoped(Layer.build(fileLayer(join(dir, "state.json"))))
       expect(readdirSync(dir).sort()).toEqual(["other.txt"])
+    }),
+  )
+
+  it.effect("a Gatherarr refused the lock leaves the holder's temp files alone", () =>
+    Effect.gen(function* () {
+      const dir = tempDir("state")
+      // A live holder on this host: the process that started this one.
+      writeFileSync(
+        join(dir, "state.json.lock"),
+        JSON.stringify({
+          pid: process.ppid,
+          host: hostname(),
+          since: "2026-01-01T00:00:00.000Z",
+          token: "t",
+        }),
+      )
+      writeFileSync(join(dir, "state.json.tmp-holder-1"), "being written")
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(fileLayer(join(dir, "state.json")))))
+      expect(error.message).toMatch(/is in use by another Gatherarr/)
+      expect(readdirSync(dir).sort()).toEqual(["state.json.lock", "state.json.tmp-holder-1"])
     }),
   )
 })
