@@ -89,5 +89,6 @@ describe("the published package", () => {
     expect(compile(consumer)).toBe("")
     // And a misuse is caught, so the check is real.
     expect(compile(`${consumer}\nconst n: number = GatherarrConfig.make()`)).toMatch(/error TS2322/)
-  })
+    // Two full type checks: about 20 s on an idle 2-core machine, several times that on a loaded one.
+  }, 180_000)
 })
