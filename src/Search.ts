@@ -1,39 +1,29 @@
 /**
- * One run for one target: check the app, select candidates (Selection.ts), send searches within the
- * limits, each at most once, follow each command to its outcome, record it. A search's failure is
- * that search's outcome; the others finish and are recorded, and the run then fails naming it.
+ * One run for one target: check the app, select candidates (Selection.ts), send their searches
+ * (SearchCommand.ts: within the limits, each at most once, followed and recorded). A search's
+ * failure is that search's outcome; the others finish and are recorded, and the run then fails
+ * naming it.
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
-import * as Option from "effect/Option"
-import * as ActiveHours from "./ActiveHours.ts"
-import { type ArrApi, type Candidate, followCommand } from "./arr/ArrApi.ts"
 import { ArrClient } from "./arr/ArrClient.ts"
 import { ArrError } from "./arr/ArrError.ts"
-import type { Command } from "./arr/schema.ts"
 import { GatherarrConfig, type SearchMode, type TargetConfig } from "./Config.ts"
 import * as Dict from "./Dict.ts"
-import { Limits, type Sending, type Slot } from "./Limits.ts"
+import { Limits } from "./Limits.ts"
 import { GatherarrMetrics } from "./Metrics.ts"
-import { classify, reasonFor, select, tagFilter } from "./Selection.ts"
+import { makeSearchOne, untilActive } from "./SearchCommand.ts"
+import { select, tagFilter } from "./Selection.ts"
 import { State } from "./State.ts"
-import { endRun, type ItemResult, type ItemState, markSeen, searchedWithin, targetOf } from "./StateFile.ts"
+import { endRun, markSeen, searchedWithin, targetOf } from "./StateFile.ts"
 import { Status } from "./Status.ts"
 
 export interface RunSummary {
   readonly searched: number
   readonly skipped: number
 }
-
-/** What became of one pick: the slot it got, and the error of a search that went wrong. */
-interface Attempt {
-  readonly slot: Slot | "outside_active_hours"
-  readonly error?: ArrError
-}
-const attempt = (slot: Attempt["slot"], error?: ArrError): Attempt => (error ? { slot, error } : { slot })
 
 export class Search extends Effect.Service<Search>()("gatherarr/Search", {
   effect: Effect.gen(function* () {
@@ -43,124 +33,13 @@ export class Search extends Effect.Service<Search>()("gatherarr/Search", {
     const limits = yield* Limits
     const allMetrics = yield* GatherarrMetrics
     const status = yield* Status
-    const timing = { pollInterval: config.commandPollInterval, commandTimeout: config.commandTimeout }
-
-    /** Milliseconds until the target's active hours open (0: inside them, or none set). */
-    const untilActive = (target: TargetConfig) =>
-      Effect.map(Clock.currentTimeMillis, (now) =>
-        target.activeHours === undefined
-          ? 0
-          : ActiveHours.millisUntilOpen(target.activeHours, now, config.timeZone),
-      )
-
-    const searchOne = (
-      api: ArrApi,
-      target: TargetConfig,
-      candidate: Candidate,
-      item: ItemState | undefined,
-    ) =>
-      Effect.gen(function* () {
-        const metrics = allMetrics.forTarget(target)
-        const sentAt = yield* Clock.currentTimeMillis
-        const reason = reasonFor(item, sentAt)
-        if (config.dryRun) {
-          yield* Effect.logInfo("would search (dry run)").pipe(
-            Effect.annotateLogs({ dry_run: true, item: candidate.title, reason }),
-          )
-          return attempt("granted")
-        }
-        if ((yield* untilActive(target)) > 0) return attempt("outside_active_hours")
-        const at = new Date(sentAt).toISOString()
-        const record = (result: ItemResult, extra: Partial<ItemState> = {}, grabs = 0) =>
-          state.setItem(
-            target.name,
-            candidate.key,
-            { lastProcessedAt: at, lastResult: result, ...extra },
-            { at, target: target.name, key: candidate.key, title: api.describe(candidate), result, grabs },
-          )
-        let error: ArrError | undefined
-        const send = Effect.gen(function* () {
-          const sent = yield* Effect.either(api.search(candidate))
-          if (Either.isLeft(sent) && sent.left.safeToResend) {
-            // The app never took it: no budget spent, no cooldown set.
-            error = sent.left
-            yield* Effect.logWarning("search not sent: the app did not take it").pipe(
-              Effect.annotateLogs({ item: candidate.title, error: sent.left.message }),
-            )
-            return "not_sent" as Sending
-          }
-          // From here on the search may have reached the app: it counts, answered or not.
-          yield* Metric.increment(metrics.searches)
-          if (Either.isLeft(sent)) {
-            error = sent.left
-            yield* record("failed", { lastError: sent.left.message.slice(0, 300) })
-            yield* Effect.logWarning("search failed").pipe(
-              Effect.annotateLogs({ item: candidate.title, result: "failed", error: sent.left.message }),
-            )
-            return "sent" as Sending
-          }
-          const { command, source } = sent.right
-          yield* record("searching", { commandId: command.id })
-          yield* Effect.logInfo("search command sent").pipe(
-            Effect.annotateLogs({
-              command_id: command.id,
-              item: candidate.title,
-              reason,
-              command_source: source,
-            }),
-          )
-          const final = yield* followCommand(api, command, timing).pipe(
-            Effect.catchAll((e: ArrError) => {
-              error = e
-              return Effect.succeed(
-                Option.some<Command>({
-                  id: command.id,
-                  status: "failed",
-                  message: e.message,
-                }),
-              )
-            }),
-          )
-          const counted =
-            Option.isSome(final) && final.value.status === "completed"
-              ? Either.match(yield* Effect.either(api.grabs(candidate, new Date(sentAt))), {
-                  onLeft: (e) => ({ error: e.message }),
-                  onRight: (grabs) => ({ grabs }),
-                })
-              : undefined
-          const outcome = classify(final, counted, config.commandTimeout)
-          yield* record(
-            outcome.result,
-            { commandId: command.id, ...(outcome.error ? { lastError: outcome.error } : {}) },
-            outcome.grabs,
-          )
-          yield* Metric.incrementBy(metrics.grabs, outcome.grabs)
-          const fields = {
-            command_id: command.id,
-            result: outcome.result,
-            grabs: outcome.grabs,
-            item: candidate.title,
-          }
-          if (outcome.result === "grabbed" || outcome.result === "not_found") {
-            yield* Effect.logInfo(
-              `search ${outcome.result === "grabbed" ? "grabbed a release" : "found nothing"}`,
-            ).pipe(Effect.annotateLogs(fields))
-          } else {
-            yield* Effect.logWarning(`search ${outcome.result === "timeout" ? "timed out" : "failed"}`).pipe(
-              Effect.annotateLogs({ ...fields, error: outcome.error }),
-            )
-          }
-          return "sent" as Sending
-        })
-        const slot = yield* limits.withSearchSlot(send)
-        return attempt(slot, error)
-      }).pipe(Effect.annotateLogs(api.logFields(candidate)))
+    const searchOne = makeSearchOne({ config, state, limits, metrics: allMetrics })
 
     /** One run for one target. Fails when the app cannot be used; the caller records that. */
     const run = Effect.fn("Search.run")(function* (target: TargetConfig) {
       const api = arr.forTarget(target)
       const metrics = allMetrics.forTarget(target)
-      const closedFor = yield* untilActive(target)
+      const closedFor = yield* untilActive(config, target)
       if (closedFor > 0) {
         yield* Effect.logDebug("outside active hours; no search this run").pipe(
           Effect.annotateLogs({
