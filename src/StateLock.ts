@@ -86,7 +86,7 @@ export const holdLock = (
       if (linked._tag === "Right") return true
       if ((linked.left as { reason?: string }).reason === "AlreadyExists") return false
       return yield* cannot("create", linked.left)
-    })
+    }).pipe(Effect.uninterruptible) // never a temp file left by a start-up that is called off
 
     const readHolder = (path: string) =>
       readBoundedText(path, { limit: 4096 }).pipe(

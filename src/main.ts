@@ -16,12 +16,14 @@ import * as Prometheus from "./Prometheus.ts"
 /** What the launcher (src/launch.ts) says of the code cache, when it started this bundle. */
 declare const gatherarrLaunch: { readonly codeCache: string } | undefined
 
+// The server binds while the state is locked and loaded (both before the scheduler starts: if the
+// port cannot be had, or the state not, no search is sent).
 const app = (settings: GatherarrSettings) =>
   HttpServer.layer.pipe(
     Layer.provideMerge(GatherarrCore),
-    Layer.provideMerge(Daemon.server(settings)),
-    Layer.provide(Prometheus.layer),
-    Layer.provide(Layer.merge(StateStore.layer, GatherarrMetrics.layer)),
+    Layer.provideMerge(
+      Layer.mergeAll(Daemon.server(settings), Prometheus.layer, StateStore.layer, GatherarrMetrics.layer),
+    ),
     Layer.provide(Layer.mergeAll(GatherarrConfig.layerFrom(settings), NodeHttpClient.layer, Daemon.Platform)),
   )
 
